@@ -1,0 +1,73 @@
+"""TD losses on the Q-value of the taken action: mean squared error and Huber, with their gradients.
+
+Both take q: (B, A) from the online network, actions: (B,) integers, targets: (B,) the TD
+targets y, and optional per-sample weights w: (B,) (prioritized replay's importance weights).
+With the TD error δᵢ = q[i, aᵢ] − yᵢ, each returns the loss averaged over the batch (divided by
+B) and dL/dq: (B, A), which is zero for every action that was not taken: only the Q-value the
+agent acted on is compared with a target.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _td_errors(q: np.ndarray, actions: np.ndarray, targets: np.ndarray, weights) -> np.ndarray:
+    """δ = q[i, aᵢ] − yᵢ: (B,), after checking that the arguments fit together."""
+    if q.ndim != 2:
+        raise ValueError(f"q must be (B, A), got shape {q.shape}")
+    B = q.shape[0]
+    if actions.shape != (B,) or actions.dtype.kind not in "iu":
+        raise ValueError(f"actions must be integers of shape ({B},), got {actions.dtype} {actions.shape}")
+    if targets.shape != (B,):
+        raise ValueError(f"targets must have shape ({B},), got {targets.shape}")
+    if weights is not None and np.shape(weights) != (B,):
+        raise ValueError(f"weights must have shape ({B},), got {np.shape(weights)}")
+    return q[np.arange(B), actions] - targets  # (B,)
+
+
+def _scatter(q: np.ndarray, actions: np.ndarray, grad_taken: np.ndarray) -> np.ndarray:
+    """dL/dq: (B, A), zero everywhere but at (i, aᵢ), where it is grad_taken[i]."""
+    grad_q = np.zeros_like(q)
+    grad_q[np.arange(q.shape[0]), actions] = grad_taken
+    return grad_q
+
+
+def mse_loss(
+    q: np.ndarray, actions: np.ndarray, targets: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[float, np.ndarray]:
+    """L = (1/B) Σᵢ wᵢ·δᵢ²; dL/dq[i, aᵢ] = 2·wᵢ·δᵢ / B and 0 elsewhere (wᵢ = 1 without weights)."""
+    td_error = _td_errors(q, actions, targets, weights)
+    B = q.shape[0]
+    w = 1.0 if weights is None else weights
+    loss = float(np.sum(w * td_error**2) / B)
+    return loss, _scatter(q, actions, 2.0 * w * td_error / B)
+
+
+def huber_loss(
+    q: np.ndarray,
+    actions: np.ndarray,
+    targets: np.ndarray,
+    delta: float = 1.0,
+    weights: np.ndarray | None = None,
+) -> tuple[float, np.ndarray]:
+    """L = (1/B) Σᵢ wᵢ·h(δᵢ), with the Huber function
+
+        h(δ) = ½δ²               if |δ| ≤ delta
+        h(δ) = delta·(|δ| − ½delta)  otherwise,
+
+    quadratic near zero and linear beyond `delta`, so one large TD error cannot dominate the
+    step. Its derivative is h′(δ) = clip(δ, −delta, delta), so dL/dq[i, aᵢ] = wᵢ·h′(δᵢ) / B and
+    0 elsewhere. At |δ| = delta both pieces agree in value and slope.
+    """
+    if delta <= 0:
+        raise ValueError(f"delta must be > 0, got {delta}")
+    td_error = _td_errors(q, actions, targets, weights)
+    B = q.shape[0]
+    w = 1.0 if weights is None else weights
+    abs_error = np.abs(td_error)
+    per_sample = np.where(
+        abs_error <= delta, 0.5 * td_error**2, delta * (abs_error - 0.5 * delta)
+    )  # (B,)
+    loss = float(np.sum(w * per_sample) / B)
+    return loss, _scatter(q, actions, w * np.clip(td_error, -delta, delta) / B)

@@ -1,0 +1,199 @@
+"""A multilayer perceptron written by hand: Linear and ReLU layers, each with its backward pass.
+
+Shapes use B for the batch, D_in and D_out for a layer's input and output features, and A for
+the network's outputs (the actions, when the network is a Q-network).
+
+Every parameter of an `MLP` lives in one contiguous vector θ (`flat_params`); the per-layer
+arrays in `params` (W₁, b₁, W₂, b₂, ...) are views into it, and the same holds for the gradients.
+That costs nothing in clarity layer by layer, and it turns the optimizer step, the target-network
+copy and the Polyak blend into one vector operation each instead of one per array.
+
+The derivations are in docs/backprop.md; tests/test_nn.py checks every gradient against
+central finite differences.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+import numpy as np
+
+from minidqn.losses import huber_loss, mse_loss  # noqa: F401  (part of the nn interface)
+
+
+class Linear:
+    """An affine layer y = x·W + b, with W: (D_in, D_out) and b: (D_out,)."""
+
+    def __init__(
+        self,
+        W: np.ndarray,
+        b: np.ndarray,
+        grad_W: np.ndarray | None = None,
+        grad_b: np.ndarray | None = None,
+    ):
+        if W.ndim != 2 or b.shape != (W.shape[1],):
+            raise ValueError(f"W must be (D_in, D_out) and b (D_out,); got W {W.shape}, b {b.shape}")
+        self.W, self.b = W, b
+        # NOTE: gradients are overwritten (not accumulated) by every backward call.
+        self.grad_W = np.zeros_like(W) if grad_W is None else grad_W
+        self.grad_b = np.zeros_like(b) if grad_b is None else grad_b
+        self.x = None  # the input of the last forward, kept for backward
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """y = x·W + b for x: (B, D_in), without caching anything."""
+        y = x @ self.W  # (B, D_out)
+        y += self.b  # b broadcasts over the batch
+        return y
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """y = x·W + b, caching x because dL/dW = xᵀ·dL/dy needs it."""
+        self.x = x
+        return self(x)
+
+    def backward(self, grad_y: np.ndarray) -> np.ndarray:
+        """Given dL/dy: (B, D_out), store dL/dW and dL/db and return dL/dx.
+
+        For y = x·W + b:
+            dL/dW = xᵀ · dL/dy       (D_in, D_out), into grad_W
+            dL/db = Σ_B dL/dy        (D_out,),      into grad_b
+            dL/dx = dL/dy · Wᵀ       (B, D_in),     returned
+        """
+        np.matmul(self.x.T, grad_y, out=self.grad_W)
+        np.sum(grad_y, axis=0, out=self.grad_b)
+        return grad_y @ self.W.T
+
+
+class ReLU:
+    """The rectifier f(x) = max(x, 0), elementwise."""
+
+    def __init__(self):
+        self.mask = None  # where the last forward's input was positive
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return np.maximum(x, 0)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """f(x) = max(x, 0), caching the mask x > 0 because f′ is that mask."""
+        self.mask = x > 0
+        return np.maximum(x, 0)
+
+    def backward(self, grad_y: np.ndarray) -> np.ndarray:
+        """dL/dx = dL/dy ⊙ f′(x), with f′(x) = 1 if x > 0 else 0.
+
+        At the kink x = 0 we take f′(0) = 0 (any value in [0, 1] is a valid subgradient).
+        ReLU has no parameters.
+        """
+        return grad_y * self.mask
+
+
+class MLP:
+    """A stack Linear → ReLU → ... → Linear mapping x: (B, sizes[0]) to (B, sizes[-1]).
+
+    Initialisation: weights feeding a ReLU are drawn from N(0, 2/D_in) (He et al., 2015), which
+    keeps the variance of activations constant through ReLU layers, since ReLU zeroes half of a
+    symmetric input; the output layer, which no ReLU follows, uses N(0, 1/D_in) (LeCun) for the
+    same reason without the halving. Biases start at zero.
+    """
+
+    def __init__(self, sizes: Sequence[int], seed: int | np.random.Generator = 0, dtype=np.float64):
+        sizes = [int(s) for s in sizes]
+        if len(sizes) < 2 or any(s < 1 for s in sizes):
+            raise ValueError(f"sizes must list at least two positive layer widths, got {sizes}")
+        self.sizes = sizes
+        self.dtype = np.dtype(dtype)
+        if self.dtype.kind != "f":
+            raise TypeError(f"dtype must be a floating-point type, got {self.dtype}")
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+        shapes = []
+        for d_in, d_out in itertools.pairwise(sizes):
+            shapes += [(d_in, d_out), (d_out,)]
+        n_params = sum(int(np.prod(s)) for s in shapes)
+        self.flat_params = np.zeros(n_params, self.dtype)  # θ, every parameter in one vector
+        self.flat_grads = np.zeros(n_params, self.dtype)  # dL/dθ, aligned with θ
+        self.params = _split(self.flat_params, shapes)  # views: [W₁, b₁, W₂, b₂, ...]
+        self.grads = _split(self.flat_grads, shapes)  # views: [dL/dW₁, dL/db₁, ...]
+
+        self.layers: list[Linear | ReLU] = []
+        n_linear = len(sizes) - 1
+        for i in range(n_linear):
+            W, b = self.params[2 * i], self.params[2 * i + 1]
+            d_in = W.shape[0]
+            gain = 2.0 if i < n_linear - 1 else 1.0  # He before a ReLU, LeCun at the output
+            W[...] = rng.normal(0.0, np.sqrt(gain / d_in), size=W.shape)
+            self.layers.append(Linear(W, b, self.grads[2 * i], self.grads[2 * i + 1]))
+            if i < n_linear - 1:
+                self.layers.append(ReLU())
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """The outputs for x: (B, sizes[0]) → (B, sizes[-1]), caching what backward needs."""
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """The same outputs as `forward`, without touching the caches of the last forward.
+
+        Use it for values no gradient flows through (acting, the TD target), so that a later
+        `backward` still belongs to the last `forward`.
+        """
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        """Backpropagate dL/d(output): (B, sizes[-1]) through the last forward.
+
+        Fills `grads` (overwriting them) and returns dL/dx: (B, sizes[0]).
+        """
+        for layer in reversed(self.layers):
+            grad_out = layer.backward(grad_out)
+        return grad_out
+
+    @property
+    def num_params(self) -> int:
+        return self.flat_params.size
+
+    def clone(self) -> MLP:
+        """An independent copy: same sizes and parameter values, no memory shared."""
+        twin = MLP(self.sizes, seed=0, dtype=self.dtype)
+        twin.flat_params[:] = self.flat_params
+        return twin
+
+
+def _split(flat: np.ndarray, shapes: list[tuple[int, ...]]) -> list[np.ndarray]:
+    """Views of consecutive slices of `flat`, reshaped to `shapes`."""
+    views, start = [], 0
+    for shape in shapes:
+        size = int(np.prod(shape))
+        views.append(flat[start : start + size].reshape(shape))
+        start += size
+    return views
+
+
+def _check_same_architecture(target: MLP, source: MLP) -> None:
+    if target.sizes != source.sizes or target.dtype != source.dtype:
+        raise ValueError(
+            f"target and source must have the same sizes and dtype; got {target.sizes} "
+            f"{target.dtype} and {source.sizes} {source.dtype}"
+        )
+
+
+def hard_update(target: MLP, source: MLP) -> None:
+    """θ⁻ ← θ: copy the source's parameter values into the target, in place.
+
+    NOTE: this copies values. `target = source` would make the two names one network, and the
+    "frozen" target would move with every gradient step.
+    """
+    _check_same_architecture(target, source)
+    target.flat_params[:] = source.flat_params
+
+
+def soft_update(target: MLP, source: MLP, tau: float) -> None:
+    """θ⁻ ← τ·θ + (1 − τ)·θ⁻ (Polyak averaging), in place; τ = 1 is a hard copy."""
+    if not 0.0 <= tau <= 1.0:
+        raise ValueError(f"tau must be in [0, 1], got {tau}")
+    _check_same_architecture(target, source)
+    target.flat_params *= 1.0 - tau
+    target.flat_params += tau * source.flat_params

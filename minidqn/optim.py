@@ -1,0 +1,118 @@
+"""Gradient-descent optimizers that update parameter arrays in place: SGD (with momentum) and Adam.
+
+An optimizer holds a list of parameter arrays and, for each, whatever running state its rule
+needs. `step(grads)` takes the gradients in the same order and shapes, optionally rescales them so
+their global norm is at most `max_grad_norm`, and moves the parameters. It never reallocates a
+parameter, so views into a network's parameter vector stay valid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def clip_grad_norm(grads: Sequence[np.ndarray], max_norm: float) -> float:
+    """Scale all gradients by min(1, max_norm / ‖g‖) in place, where ‖g‖ is the norm of all of
+    them concatenated; return ‖g‖ before clipping. The direction of the step is kept."""
+    if max_norm <= 0:
+        raise ValueError(f"max_norm must be > 0, got {max_norm}")
+    total_norm = float(np.sqrt(sum(float(np.dot(g.ravel(), g.ravel())) for g in grads)))
+    if total_norm > max_norm:
+        scale = max_norm / total_norm
+        for g in grads:
+            g *= scale
+    return total_norm
+
+
+class _Optimizer:
+    def __init__(self, params: Sequence[np.ndarray], lr: float, max_grad_norm: float | None):
+        if not lr > 0:
+            raise ValueError(f"lr must be > 0, got {lr}")
+        if max_grad_norm is not None and not max_grad_norm > 0:
+            raise ValueError(f"max_grad_norm must be > 0 or None, got {max_grad_norm}")
+        self.params = list(params)
+        self.lr = lr
+        self.max_grad_norm = max_grad_norm
+
+    def _prepare(self, grads: Sequence[np.ndarray]) -> list[np.ndarray]:
+        grads = list(grads)
+        if len(grads) != len(self.params) or any(
+            g.shape != p.shape for g, p in zip(grads, self.params)
+        ):
+            raise ValueError(
+                "grads must match params in number and shapes: got "
+                f"{[g.shape for g in grads]} for {[p.shape for p in self.params]}"
+            )
+        if self.max_grad_norm is not None:
+            clip_grad_norm(grads, self.max_grad_norm)
+        return grads
+
+
+class SGD(_Optimizer):
+    """Stochastic gradient descent: v ← μ·v + g, θ ← θ − lr·v (plain θ ← θ − lr·g when μ = 0)."""
+
+    def __init__(
+        self,
+        params: Sequence[np.ndarray],
+        lr: float,
+        momentum: float = 0.0,
+        max_grad_norm: float | None = None,
+    ):
+        super().__init__(params, lr, max_grad_norm)
+        if not 0.0 <= momentum < 1.0:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+        self.momentum = momentum
+        self.velocity = [np.zeros_like(p) for p in self.params]
+
+    def step(self, grads: Sequence[np.ndarray]) -> None:
+        # NOTE: clipping, if set, rescales the caller's gradient arrays in place.
+        for p, g, v in zip(self.params, self._prepare(grads), self.velocity):
+            v *= self.momentum
+            v += g
+            p -= self.lr * v
+
+
+class Adam(_Optimizer):
+    """Adam (Kingma & Ba, 2015). With gradient g at step t = 1, 2, ...:
+
+        m ← β₁·m + (1 − β₁)·g          first-moment estimate
+        v ← β₂·v + (1 − β₂)·g²         second-moment estimate
+        m̂ = m / (1 − β₁ᵗ),  v̂ = v / (1 − β₂ᵗ)   bias correction: m and v start at 0
+        θ ← θ − lr · m̂ / (√v̂ + eps)
+    """
+
+    def __init__(
+        self,
+        params: Sequence[np.ndarray],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        max_grad_norm: float | None = None,
+    ):
+        super().__init__(params, lr, max_grad_norm)
+        beta1, beta2 = betas
+        if not (0.0 <= beta1 < 1.0 and 0.0 <= beta2 < 1.0):
+            raise ValueError(f"betas must each be in [0, 1), got {betas}")
+        if not eps > 0:
+            raise ValueError(f"eps must be > 0, got {eps}")
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        self.t = 0  # steps taken so far
+        self.m = [np.zeros_like(p) for p in self.params]
+        self.v = [np.zeros_like(p) for p in self.params]
+
+    def step(self, grads: Sequence[np.ndarray]) -> None:
+        # NOTE: clipping, if set, rescales the caller's gradient arrays in place.
+        grads = self._prepare(grads)
+        self.t += 1
+        bias1 = 1.0 - self.beta1**self.t
+        bias2 = 1.0 - self.beta2**self.t
+        for p, g, m, v in zip(self.params, grads, self.m, self.v):
+            m *= self.beta1
+            m += (1.0 - self.beta1) * g
+            v *= self.beta2
+            v += (1.0 - self.beta2) * g * g
+            m_hat = m / bias1
+            v_hat = v / bias2
+            p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)

@@ -1,0 +1,97 @@
+"""The optimizers against steps worked out by hand, a known minimum, and gradient clipping."""
+
+import numpy as np
+import pytest
+
+from minidqn.optim import SGD, Adam, clip_grad_norm
+
+
+def test_adam_first_two_steps_match_hand_computation():
+    theta = np.array([1.0])
+    opt = Adam([theta], lr=0.1, betas=(0.9, 0.999), eps=1e-8)
+    # t = 1, g = 0.5: m = 0.05, v = 0.00025, m̂ = 0.5, v̂ = 0.25, step = 0.1·0.5/(0.5 + 1e-8)
+    opt.step([np.array([0.5])])
+    assert theta[0] == pytest.approx(1.0 - 0.1 * 0.5 / (0.5 + 1e-8), abs=1e-15)
+    # t = 2, g = −1: m = 0.045 − 0.1 = −0.055, v = 0.00024975 + 0.001 = 0.00124975
+    # m̂ = −0.055/0.19, v̂ = 0.00124975/0.001999
+    opt.step([np.array([-1.0])])
+    step2 = 0.1 * (-0.055 / 0.19) / (np.sqrt(0.00124975 / 0.001999) + 1e-8)
+    assert theta[0] == pytest.approx(1.0 - 0.1 * 0.5 / (0.5 + 1e-8) - step2, abs=1e-12)
+    assert theta[0] == pytest.approx(0.936610, abs=1e-6)
+
+
+def test_adam_finds_the_minimum_of_a_quadratic(rng):
+    """f(θ) = ½(θ − c)ᵀH(θ − c) with H positive definite has its minimum at θ = c."""
+    c = rng.normal(size=5)
+    M = rng.normal(size=(5, 5))
+    H = M @ M.T + np.eye(5)
+    theta = np.zeros(5)
+    opt = Adam([theta], lr=0.05)
+    for _ in range(3000):
+        opt.step([H @ (theta - c)])
+    np.testing.assert_allclose(theta, c, atol=1e-4)
+
+
+def test_sgd_plain_and_momentum_steps_by_hand():
+    theta = np.array([2.0, -1.0])
+    SGD([theta], lr=0.5).step([np.array([1.0, -2.0])])
+    np.testing.assert_allclose(theta, [1.5, 0.0])
+
+    theta = np.array([0.0])
+    opt = SGD([theta], lr=1.0, momentum=0.9)
+    opt.step([np.array([1.0])])  # v = 1, θ = −1
+    opt.step([np.array([1.0])])  # v = 0.9 + 1 = 1.9, θ = −2.9
+    assert theta[0] == pytest.approx(-2.9)
+
+
+def test_sgd_finds_the_minimum_of_a_quadratic():
+    theta = np.array([5.0, -3.0])
+    opt = SGD([theta], lr=0.1, momentum=0.5)
+    for _ in range(300):
+        opt.step([2 * (theta - np.array([1.0, 2.0]))])
+    np.testing.assert_allclose(theta, [1.0, 2.0], atol=1e-8)
+
+
+def test_clip_grad_norm_rescales_to_the_global_norm():
+    grads = [np.array([3.0, 0.0]), np.array([[4.0]])]  # global norm 5
+    norm = clip_grad_norm(grads, max_norm=1.0)
+    assert norm == pytest.approx(5.0)
+    np.testing.assert_allclose(grads[0], [0.6, 0.0])
+    np.testing.assert_allclose(grads[1], [[0.8]])
+    small = [np.array([0.3, 0.4])]
+    assert clip_grad_norm(small, max_norm=1.0) == pytest.approx(0.5)
+    np.testing.assert_array_equal(small[0], [0.3, 0.4])  # below the limit: untouched
+
+
+def test_optimizer_clipping_limits_the_step():
+    theta = np.array([0.0, 0.0])
+    SGD([theta], lr=1.0, max_grad_norm=1.0).step([np.array([30.0, 40.0])])
+    np.testing.assert_allclose(theta, [-0.6, -0.8])
+
+
+def test_optimizers_update_in_place_and_keep_views_valid():
+    flat = np.zeros(6)
+    views = [flat[:4].reshape(2, 2), flat[4:]]
+    Adam(views, lr=0.1).step([np.ones((2, 2)), np.ones(2)])
+    assert np.all(flat < 0)
+
+
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda p: Adam(p, lr=0.0), "lr"),
+        (lambda p: Adam(p, betas=(1.0, 0.999)), "betas"),
+        (lambda p: Adam(p, eps=0.0), "eps"),
+        (lambda p: SGD(p, lr=0.1, momentum=1.0), "momentum"),
+        (lambda p: SGD(p, lr=0.1, max_grad_norm=-1.0), "max_grad_norm"),
+    ],
+)
+def test_optimizers_reject_bad_hyperparameters(make, match):
+    with pytest.raises(ValueError, match=match):
+        make([np.zeros(2)])
+
+
+def test_step_rejects_grads_that_do_not_match_params():
+    opt = Adam([np.zeros(3)])
+    with pytest.raises(ValueError, match="grads must match"):
+        opt.step([np.zeros(4)])
