@@ -1,0 +1,185 @@
+"""Benchmark DQN on CartPole-v1 over several seeds: steps and seconds to solve, stability, speed.
+
+For each seed, in parallel worker processes, the agent trains for --steps env steps. At the end
+of the first episode after every --eval-every steps it is evaluated greedily for 10 episodes on a
+separate env; the first evaluation with a mean ≥ 475 marks the steps and seconds to solve. After
+training, the final policy is evaluated for 20 episodes: it "holds" if that mean is still ≥ 475.
+Throughput is env steps per second of training (evaluation time excluded).
+
+    python demos/benchmark.py                              # 10 seeds, default DQNConfig
+    python demos/benchmark.py --seeds 3 --lr 5e-4          # any DQNConfig field is a flag
+    python demos/benchmark.py --workers 1                  # one process: honest wall-clock times
+    python demos/benchmark.py --compare-sb3                # also time Stable-Baselines3's DQN
+
+Expect about 25 s per seed per worker on a 2-core machine. Results: docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # tiny matrices: a second BLAS thread only hurts
+
+import argparse
+import dataclasses
+import json
+import multiprocessing
+import time
+
+import gymnasium as gym
+import numpy as np
+
+from minidqn.cli import add_config_flags, config_from_args
+from minidqn.dqn import DQNAgent, DQNConfig
+
+SOLVED = 475.0
+
+
+def run_seed(job: dict) -> dict:
+    """Train one seed and measure it; runs in a worker process."""
+    config, seed = DQNConfig(**job["config"]), job["seed"]
+    env, eval_env = gym.make(job["env_id"]), gym.make(job["env_id"])
+    agent = DQNAgent(env.observation_space, env.action_space, config, seed=seed)
+    evals, clock = [], {"eval_seconds": 0.0, "next_eval": job["eval_every"]}
+    start = time.perf_counter()
+
+    def callback(agent: DQNAgent, step: int) -> bool:
+        if step >= clock["next_eval"]:
+            clock["next_eval"] += job["eval_every"]
+            t0 = time.perf_counter()
+            mean = float(agent.evaluate(eval_env, episodes=10, seed=10_000 + step).mean())
+            clock["eval_seconds"] += time.perf_counter() - t0
+            evals.append((step, mean, time.perf_counter() - start - clock["eval_seconds"]))
+        return True
+
+    agent.train(env, job["steps"], callback=callback, verbose=0)
+    train_seconds = time.perf_counter() - start - clock["eval_seconds"]
+    final = float(agent.evaluate(eval_env, episodes=20, seed=99_999).mean())
+    solved = next(((step, sec) for step, mean, sec in evals if mean >= SOLVED), (None, None))
+    return {
+        "seed": seed,
+        "steps_to_solve": solved[0],
+        "seconds_to_solve": solved[1],
+        "final_mean_20": final,
+        "final_holds": final >= SOLVED,
+        "train_seconds": train_seconds,
+        "steps_per_second": agent.num_steps / train_seconds,
+        "evals": [(step, mean) for step, mean, _ in evals],
+    }
+
+
+def summarize(results: list[dict], steps: int) -> dict:
+    solve_steps = [r["steps_to_solve"] for r in results if r["steps_to_solve"] is not None]
+    solve_secs = [r["seconds_to_solve"] for r in results if r["seconds_to_solve"] is not None]
+    return {
+        "seeds": len(results),
+        "solved": len(solve_steps),
+        "median_steps_to_solve": float(np.median(solve_steps)) if len(solve_steps) == len(results) else None,
+        "max_steps_to_solve": max(solve_steps) if len(solve_steps) == len(results) else None,
+        "median_seconds_to_solve": float(np.median(solve_secs)) if len(solve_secs) == len(results) else None,
+        "final_holds": sum(r["final_holds"] for r in results),
+        "median_steps_per_second": float(np.median([r["steps_per_second"] for r in results])),
+        "steps": steps,
+    }
+
+
+def print_table(results: list[dict], summary: dict) -> None:
+    print(f"{'seed':>4}  {'steps to 475':>12}  {'s to 475':>8}  {'final (20 ep)':>13}  {'holds':>5}  {'steps/s':>7}")
+    for r in results:
+        steps = "never" if r["steps_to_solve"] is None else f"{r['steps_to_solve']:,}"
+        secs = "-" if r["seconds_to_solve"] is None else f"{r['seconds_to_solve']:.1f}"
+        print(f"{r['seed']:>4}  {steps:>12}  {secs:>8}  {r['final_mean_20']:>13.1f}  "
+              f"{'yes' if r['final_holds'] else 'NO':>5}  {r['steps_per_second']:>7,.0f}")
+    s = summary
+    print(f"solved {s['solved']}/{s['seeds']} within {s['steps']:,} steps; median steps to solve "
+          f"{s['median_steps_to_solve']}; max {s['max_steps_to_solve']}; median seconds "
+          f"{s['median_seconds_to_solve'] and round(s['median_seconds_to_solve'], 1)}; final policy holds "
+          f"{s['final_holds']}/{s['seeds']}; median {s['median_steps_per_second']:,.0f} steps/s")
+
+
+def compare_sb3(config: DQNConfig, env_id: str, steps: int) -> dict:
+    """Env steps per second of Stable-Baselines3's DQN and of ours, same settings, one process.
+
+    Both train `steps` env steps (the first `learning_starts` without gradient steps) with one
+    thread each: torch.set_num_threads(1), like our OPENBLAS_NUM_THREADS=1. SB3 counts its
+    target_update_interval in env steps and we count gradient steps; with train_freq = 1 and
+    gradient_steps = 1, the two are the same. SB3 is never a dependency of minidqn: install it
+    yourself (pip install stable-baselines3) to run this.
+    """
+    try:
+        import torch
+        from stable_baselines3 import DQN
+    except ImportError:
+        print("--compare-sb3: stable-baselines3 is not installed (pip install stable-baselines3); skipped")
+        return {"skipped": "stable-baselines3 not installed"}
+    torch.set_num_threads(1)
+    c = config
+    model = DQN("MlpPolicy", gym.make(env_id), learning_rate=c.lr, buffer_size=c.buffer_size,
+                learning_starts=c.learning_starts, batch_size=c.batch_size, tau=c.tau, gamma=c.gamma,
+                train_freq=c.train_freq, gradient_steps=c.gradient_steps,
+                target_update_interval=c.target_update_interval * c.train_freq // c.gradient_steps,
+                exploration_fraction=c.exploration_fraction, exploration_initial_eps=c.epsilon_start,
+                exploration_final_eps=c.epsilon_end, max_grad_norm=c.max_grad_norm or 1e9,
+                policy_kwargs={"net_arch": list(c.hidden_sizes)}, device="cpu", seed=0, verbose=0)
+    start = time.perf_counter()
+    model.learn(total_timesteps=steps)
+    sb3_rate = steps / (time.perf_counter() - start)
+    env = gym.make(env_id)
+    agent = DQNAgent(env.observation_space, env.action_space, config, seed=0)
+    start = time.perf_counter()
+    agent.train(env, steps, verbose=0)
+    ours = steps / (time.perf_counter() - start)
+    print(f"throughput over {steps:,} env steps ({c.learning_starts:,} of them warm-up), one thread each: "
+          f"minidqn {ours:,.0f} steps/s, Stable-Baselines3 {sb3_rate:,.0f} steps/s "
+          f"(torch {torch.__version__}); ratio {ours / sb3_rate:.1f}x")
+    return {"steps": steps, "minidqn_steps_per_second": ours, "sb3_steps_per_second": sb3_rate,
+            "ratio": ours / sb3_rate, "torch": torch.__version__}
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--env-id", default="CartPole-v1")
+    parser.add_argument("--seeds", type=int, default=10, help="number of seeds, 0..N-1")
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--steps", type=int, default=50_000, help="env steps per seed")
+    parser.add_argument("--eval-every", type=int, default=1000, help="K: env steps between evaluations")
+    parser.add_argument("--workers", type=int, default=2, help="parallel processes")
+    parser.add_argument("--json", default="runs/benchmark.json", help="where to write the results")
+    parser.add_argument("--compare-sb3", action="store_true",
+                        help="also time Stable-Baselines3's DQN with the same settings (if installed)")
+    parser.add_argument("--sb3-steps", type=int, default=6000, help="env steps timed for each library")
+    add_config_flags(parser, DQNConfig)
+    args = parser.parse_args(argv)
+    config = config_from_args(args, DQNConfig())
+    print(config)
+    jobs = [{"config": dataclasses.asdict(config), "seed": seed, "env_id": args.env_id,
+             "steps": args.steps, "eval_every": args.eval_every}
+            for seed in range(args.first_seed, args.first_seed + args.seeds)]
+    start = time.perf_counter()
+    if args.workers == 1:
+        results = [run_seed(job) for job in jobs]
+    else:
+        with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
+            results = []
+            for result in pool.imap(run_seed, jobs):
+                print(f"seed {result['seed']} done: solved at {result['steps_to_solve']}, "
+                      f"final {result['final_mean_20']:.1f}", flush=True)
+                results.append(result)
+    summary = summarize(results, args.steps)
+    print_table(results, summary)
+    print(f"total wall time {time.perf_counter() - start:.0f} s with {args.workers} worker(s)")
+    report = {"config": dataclasses.asdict(config), "args": {k: v for k, v in vars(args).items()
+              if k in ("env_id", "seeds", "first_seed", "steps", "eval_every", "workers")},
+              "summary": summary, "results": results}
+    if args.compare_sb3:
+        report["sb3"] = compare_sb3(config, args.env_id, args.sb3_steps)
+    if args.json:
+        os.makedirs(os.path.dirname(args.json) or ".", exist_ok=True)
+        with open(args.json, "w") as f:
+            json.dump(report, f, indent=1)
+        print(f"wrote {args.json}")
+    return report
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,383 @@
+"""Deep Q-Network (Mnih et al., 2015): Q-learning with an MLP, experience replay and a target network.
+
+Run `python demos/cartpole.py` to watch it learn CartPole; docs/dqn.md maps each equation here
+to its line, and lists where this implementation departs from the paper.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+
+from minidqn.history import History
+from minidqn.losses import huber_loss, mse_loss
+from minidqn.nn import MLP, soft_update
+from minidqn.optim import Adam
+from minidqn.replay import ReplayBuffer
+from minidqn.schedules import ConstantSchedule, ExponentialSchedule, LinearSchedule
+
+FORMAT = "minidqn.DQNAgent/1"  # written into every checkpoint, checked on load
+
+
+@dataclass(frozen=True)
+class DQNConfig:
+    """Every hyperparameter of the agent. The defaults solve CartPole-v1 (docs/benchmarks.md)."""
+
+    hidden_sizes: tuple[int, ...] = (64, 64)  # widths of the hidden ReLU layers
+    gamma: float = 0.99  # γ, discount factor
+    lr: float = 1e-3  # Adam's step size
+    batch_size: int = 64  # B, transitions per gradient step
+    buffer_size: int = 100_000  # replay capacity, in transitions
+    learning_starts: int = 1000  # env steps of pure exploration before the first update
+    train_freq: int = 1  # env steps between learning phases
+    gradient_steps: int = 1  # gradient steps per learning phase
+    tau: float = 0.01  # τ, target update θ⁻ ← τθ + (1−τ)θ⁻; 1.0 is a hard copy
+    target_update_interval: int = 1  # C, gradient steps between target updates
+    loss: str = "huber"  # TD loss: "huber" or "mse"
+    huber_delta: float = 1.0  # δ where Huber turns from quadratic to linear
+    max_grad_norm: float | None = 10.0  # clip the global gradient norm; None: no clipping
+    double_dqn: bool = True  # online net picks a′, target net evaluates it (van Hasselt, 2016)
+    exploration: str = "linear"  # ε schedule: "constant", "linear" or "exponential"
+    epsilon_start: float = 1.0  # ε at step 0 (linear, exponential)
+    epsilon_end: float = 0.05  # final ε; the constant ε of "constant"
+    exploration_fraction: float = 0.1  # linear: share of the first train()'s steps spent annealing
+    epsilon_decay: float = 0.999  # exponential: ε multiplied by this every env step
+    dtype: str = "float32"  # network and replay precision; float32 is faster on the CPU
+
+    def __post_init__(self):
+        object.__setattr__(self, "hidden_sizes", tuple(self.hidden_sizes))
+        _check(len(self.hidden_sizes) >= 1 and all(_is_int(h) and h >= 1 for h in self.hidden_sizes),
+               "hidden_sizes", self.hidden_sizes, "a non-empty tuple of positive integers")
+        _check(0.0 <= self.gamma <= 1.0, "gamma", self.gamma, "in [0, 1]")
+        _check(self.lr > 0, "lr", self.lr, "> 0")
+        for name in ("batch_size", "buffer_size", "train_freq", "gradient_steps", "target_update_interval"):
+            value = getattr(self, name)
+            _check(_is_int(value) and value >= 1, name, value, "a positive integer")
+        _check(_is_int(self.learning_starts) and self.learning_starts >= 0, "learning_starts",
+               self.learning_starts, "an integer ≥ 0")
+        _check(self.batch_size <= self.buffer_size, "batch_size", self.batch_size,
+               f"at most buffer_size ({self.buffer_size})")
+        _check(0.0 < self.tau <= 1.0, "tau", self.tau, "in (0, 1]")
+        _check(self.loss in ("huber", "mse"), "loss", self.loss, "'huber' or 'mse'")
+        _check(self.huber_delta > 0, "huber_delta", self.huber_delta, "> 0")
+        _check(self.max_grad_norm is None or self.max_grad_norm > 0, "max_grad_norm",
+               self.max_grad_norm, "> 0 or None")
+        _check(self.exploration in ("constant", "linear", "exponential"), "exploration",
+               self.exploration, "'constant', 'linear' or 'exponential'")
+        for name in ("epsilon_start", "epsilon_end"):
+            _check(0.0 <= getattr(self, name) <= 1.0, name, getattr(self, name), "in [0, 1]")
+        _check(0.0 < self.exploration_fraction <= 1.0, "exploration_fraction",
+               self.exploration_fraction, "in (0, 1]")
+        _check(0.0 < self.epsilon_decay < 1.0, "epsilon_decay", self.epsilon_decay, "in (0, 1)")
+        _check(self.dtype in ("float32", "float64"), "dtype", self.dtype, "'float32' or 'float64'")
+
+
+def keras_rl_target_update(target_model_update: float) -> dict:
+    """DQNConfig fields for keras-rl's `target_model_update`: a value ≥ 1 is a hard copy every
+    that many steps; a value < 1 is τ of a soft update after every step.
+
+        >>> keras_rl_target_update(1e-2)
+        {'tau': 0.01, 'target_update_interval': 1}
+        >>> keras_rl_target_update(10000)
+        {'tau': 1.0, 'target_update_interval': 10000}
+    """
+    if target_model_update <= 0:
+        raise ValueError(f"target_model_update must be > 0, got {target_model_update}")
+    if target_model_update >= 1:
+        return {"tau": 1.0, "target_update_interval": int(target_model_update)}
+    return {"tau": float(target_model_update), "target_update_interval": 1}
+
+
+class DQNAgent:
+    """A DQN agent for a `Box` observation of shape (D,) and `Discrete` actions 0..A−1."""
+
+    def __init__(self, observation_space, action_space, config: DQNConfig | None = None, seed: int = 0):
+        self.obs_dim, self.n_actions = check_spaces(observation_space, action_space)
+        self.observation_space, self.action_space = observation_space, action_space
+        self.config = config = config if config is not None else DQNConfig()
+        if not isinstance(config, DQNConfig):
+            raise TypeError(f"config must be a DQNConfig, got {type(config).__name__}")
+        self.dtype = np.dtype(config.dtype)
+        self.seed = seed
+        # One seed, one tree of generators: network init, exploration, replay sampling, env resets.
+        init_seq, act_seq, replay_seq, env_seq = np.random.SeedSequence(seed).spawn(4)
+        self.rng = np.random.default_rng(act_seq)
+        self.replay_rng = np.random.default_rng(replay_seq)
+        self.env_rng = np.random.default_rng(env_seq)
+
+        sizes = [self.obs_dim, *config.hidden_sizes, self.n_actions]
+        self.online = MLP(sizes, seed=np.random.default_rng(init_seq), dtype=self.dtype)
+        # NOTE: the target network is a copy with its own memory, never an alias of `online`.
+        self.target = self.online.clone()
+        # NOTE: all parameters are views of one vector θ, so Adam over [θ] is exactly Adam over
+        # every W and b, applied elementwise, in one vector operation instead of one per array.
+        self.optimizer = Adam([self.online.flat_params], lr=config.lr, max_grad_norm=config.max_grad_norm)
+        self.buffer = ReplayBuffer(config.buffer_size, dtype=self.dtype)
+        self.loss_fn = mse_loss if config.loss == "mse" else _huber(config.huber_delta)
+
+        self.num_steps = 0  # env steps taken in training, over all train() calls
+        self.num_updates = 0  # gradient steps taken
+        self.num_episodes = 0  # training episodes finished
+        self.exploration_steps: int | None = None  # linear ε horizon, fixed by the first train()
+        self.schedule = self._make_schedule()
+
+    # --- acting ----------------------------------------------------------------------------
+    def epsilon(self, step: int | None = None) -> float:
+        """ε of the exploration schedule at env step `step` (default: now)."""
+        return self.schedule(self.num_steps if step is None else step)
+
+    def _make_schedule(self):
+        c = self.config
+        if c.exploration == "constant":
+            return ConstantSchedule(c.epsilon_end)
+        if c.exploration == "exponential":
+            return ExponentialSchedule(c.epsilon_start, c.epsilon_end, c.epsilon_decay)
+        # The linear horizon is a share of the first train() call's steps; until then, ε stays at
+        # its start.
+        return LinearSchedule(c.epsilon_start, c.epsilon_end, self.exploration_steps or 10**18)
+
+    def act(self, obs, epsilon: float = 0.0) -> int:
+        """ε-greedy: a uniformly random action with probability ε, else argmaxₐ Q(obs, a)."""
+        obs = np.asarray(obs, dtype=self.dtype)
+        if obs.shape != (self.obs_dim,):
+            raise ValueError(f"obs must have shape ({self.obs_dim},), got {obs.shape}")
+        if not np.all(np.isfinite(obs)):
+            raise ValueError(f"obs must be finite, got {obs}")
+        if not 0.0 <= epsilon <= 1.0:
+            raise ValueError(f"epsilon must be in [0, 1], got {epsilon}")
+        return self._act(obs, epsilon)
+
+    def _act(self, obs: np.ndarray, epsilon: float) -> int:
+        if epsilon > 0.0 and self.rng.random() < epsilon:
+            return int(self.rng.integers(self.n_actions))
+        return int(np.argmax(self.online.predict(obs[None])))  # (1, D) -> (1, A) -> a
+
+    def q_values(self, obs) -> np.ndarray:
+        """Q(obs, ·) of the online network: (B, D) -> (B, A), or (D,) -> (A,)."""
+        obs = np.asarray(obs, dtype=self.dtype)
+        return self.online.predict(obs[None])[0] if obs.ndim == 1 else self.online.predict(obs)
+
+    # --- learning --------------------------------------------------------------------------
+    def td_target(self, rewards: np.ndarray, next_obs: np.ndarray, terminated: np.ndarray) -> np.ndarray:
+        """y = r + γ·(1 − terminated)·Q_target(s′, a′): (B,), with
+
+            a′ = argmaxₐ Q_online(s′, a)   if double_dqn (the online net picks, the target judges)
+            a′ = argmaxₐ Q_target(s′, a)   otherwise, so the term is maxₐ Q_target(s′, a).
+
+        No gradient flows through y: it is the regression target.
+        """
+        next_q = self.target.predict(next_obs)  # (B, A)
+        if self.config.double_dqn:
+            next_actions = np.argmax(self.online.predict(next_obs), axis=1)  # (B,)
+            next_value = next_q[np.arange(len(next_q)), next_actions]  # (B,)
+        else:
+            next_value = next_q.max(axis=1)  # (B,)
+        return rewards + self.config.gamma * (1.0 - terminated) * next_value
+
+    def compute_loss(self, batch) -> float:
+        """The TD loss of `batch` = (obs, actions, rewards, next_obs, terminated), leaving its
+        gradient with respect to the online parameters in `online.grads` (overwritten).
+
+        Only the online network is differentiated: the target y is a constant of the loss
+        (a semi-gradient method), so the target network never receives a gradient.
+        """
+        obs, actions, rewards, next_obs, terminated = batch
+        targets = self.td_target(rewards, next_obs, terminated)  # (B,)
+        q = self.online.forward(obs)  # (B, A)
+        loss, grad_q = self.loss_fn(q, actions, targets)  # grad_q: (B, A), nonzero at aᵢ only
+        self.online.backward(grad_q)
+        return loss
+
+    def learn(self) -> float:
+        """One gradient step on a replayed mini-batch, then the target update every C steps;
+        returns the TD loss before the step."""
+        c = self.config
+        loss = self.compute_loss(self.buffer.sample(c.batch_size, self.replay_rng))
+        self.optimizer.step([self.online.flat_grads])
+        self.num_updates += 1
+        if self.num_updates % c.target_update_interval == 0:
+            soft_update(self.target, self.online, c.tau)
+        return loss
+
+    def train(self, env, total_steps: int, callback=None, verbose: int = 1) -> History:
+        """Run the DQN loop for `total_steps` env steps and return the history of the episodes
+        finished in this call.
+
+        `callback(agent, step)` runs at the end of each episode; returning False stops training.
+        A second call continues the step counter and the ε schedule, starting a fresh episode.
+        verbose: 0 silent, 1 a progress line every few seconds, 2 a line per episode.
+        """
+        if not (_is_int(total_steps) and total_steps >= 1):
+            raise ValueError(f"total_steps must be a positive integer, got {total_steps!r}")
+        check_spaces(env.observation_space, env.action_space, self.obs_dim, self.n_actions)
+        c = self.config
+        if self.exploration_steps is None:
+            self.exploration_steps = max(1, int(c.exploration_fraction * total_steps))
+            self.schedule = self._make_schedule()
+        history, progress = History(), _Progress(total_steps, verbose)
+        obs, _ = env.reset(seed=int(self.env_rng.integers(2**31)))
+        obs = np.asarray(obs, self.dtype)
+        episode_return, episode_length, episode_losses = 0.0, 0, []
+        for _ in range(total_steps):
+            # 1. Act ε-greedily in the current state.
+            epsilon = self.epsilon()
+            action = self._act(obs, epsilon)
+            # 2. Step the environment.
+            next_obs, reward, terminated, truncated, _ = env.step(action)
+            next_obs = np.asarray(next_obs, self.dtype)
+            # 3. Store the transition.
+            # NOTE: store `terminated`, not `terminated or truncated`. A time limit (truncation)
+            # stops the episode but not the task: the state after it still has value, so the TD
+            # target must bootstrap from it. Only a true termination has no future.
+            self.buffer.push(obs, action, reward, next_obs, terminated)
+            obs = next_obs  # NOTE: without this the agent would act forever from the first state
+            self.num_steps += 1
+            episode_return += reward
+            episode_length += 1
+            # 4. Learn from a replayed mini-batch, and 5. move the target network (inside learn).
+            if self.num_steps > c.learning_starts and self.num_steps % c.train_freq == 0:
+                for _ in range(c.gradient_steps):
+                    episode_losses.append(self.learn())
+            # 6. Log the finished episode and start a new one.
+            if terminated or truncated:
+                self.num_episodes += 1
+                mean_loss = float(np.mean(episode_losses)) if episode_losses else float("nan")
+                history.append(episode_return, episode_length, epsilon, mean_loss, self.num_steps,
+                               progress.elapsed())
+                progress.episode(self, history)
+                if callback is not None and callback(self, self.num_steps) is False:
+                    break
+                obs, _ = env.reset()
+                obs = np.asarray(obs, self.dtype)
+                episode_return, episode_length, episode_losses = 0.0, 0, []
+            progress.step(self, history)
+        progress.close(self, history)
+        return history
+
+    def evaluate(self, env, episodes: int = 10, seed: int = 0) -> np.ndarray:
+        """Greedy (ε = 0) returns of `episodes` episodes; the env is reset with `seed` first."""
+        if not (_is_int(episodes) and episodes >= 1):
+            raise ValueError(f"episodes must be a positive integer, got {episodes!r}")
+        returns = np.zeros(episodes)
+        for i in range(episodes):
+            obs, _ = env.reset(seed=seed if i == 0 else None)
+            done = False
+            while not done:
+                obs, reward, terminated, truncated, _ = env.step(self._act(np.asarray(obs, self.dtype), 0.0))
+                returns[i] += reward
+                done = terminated or truncated
+        return returns
+
+    # --- checkpoints -----------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the networks and config to one .npz, replacing `path` only once fully written."""
+        meta = {"format": FORMAT, "obs_dim": self.obs_dim, "n_actions": self.n_actions,
+                "config": asdict(self.config), "seed": self.seed}
+        path = os.fspath(path)
+        tmp = f"{path}.tmp"
+        with open(tmp, "wb") as f:
+            np.savez(f, meta=np.array(json.dumps(meta)), online=self.online.flat_params,
+                     target=self.target.flat_params)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> DQNAgent:
+        """An agent with the saved networks and config. Never unpickles: loading runs no code."""
+        import gymnasium as gym
+
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                meta = json.loads(str(data["meta"]))
+                online, target = data["online"], data["target"]
+        except (OSError, ValueError, KeyError) as error:
+            raise ValueError(f"{path} is not a readable minidqn checkpoint: {error}") from None
+        if meta.get("format") != FORMAT:
+            raise ValueError(f"{path} has format {meta.get('format')!r}, expected {FORMAT!r}")
+        known = {f.name for f in fields(DQNConfig)}
+        config = DQNConfig(**{k: v for k, v in meta["config"].items() if k in known})
+        obs_space = gym.spaces.Box(-np.inf, np.inf, (meta["obs_dim"],), np.float32)
+        agent = cls(obs_space, gym.spaces.Discrete(meta["n_actions"]), config, seed=meta["seed"])
+        for net, values in ((agent.online, online), (agent.target, target)):
+            if values.shape != net.flat_params.shape:
+                raise ValueError(f"{path}: parameter vector {values.shape} does not fit {net.sizes}")
+            net.flat_params[:] = values
+        return agent
+
+
+def check_spaces(observation_space, action_space, obs_dim: int | None = None, n_actions: int | None = None):
+    """(D, A) for a Box observation of shape (D,) and Discrete(A) actions; ValueError otherwise."""
+    from gymnasium import spaces
+
+    if not isinstance(observation_space, spaces.Box) or len(observation_space.shape) != 1:
+        raise ValueError(
+            "DQNAgent supports a Box observation space of shape (D,) (a flat vector); got "
+            f"{observation_space}. Flatten images or wrap Discrete observations as one-hot vectors."
+        )
+    if not isinstance(action_space, spaces.Discrete) or int(action_space.start) != 0:
+        raise ValueError(f"DQNAgent supports Discrete(n) action spaces starting at 0; got {action_space}")
+    D, A = int(observation_space.shape[0]), int(action_space.n)
+    if obs_dim is not None and (D, A) != (obs_dim, n_actions):
+        raise ValueError(f"env has observation size {D} and {A} actions; the agent was built for "
+                         f"{obs_dim} and {n_actions}")
+    return D, A
+
+
+def _huber(delta: float):
+    def loss(q, actions, targets):
+        return huber_loss(q, actions, targets, delta=delta)
+
+    return loss
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _check(ok: bool, name: str, value, allowed: str) -> None:
+    if not ok:
+        raise ValueError(f"DQNConfig.{name} must be {allowed}, got {value!r}")
+
+
+class _Progress:
+    """Progress output of train(): a line every few seconds (verbose=1) or per episode (2)."""
+
+    def __init__(self, total_steps: int, verbose: int, every_seconds: float = 2.0):
+        self.total, self.verbose, self.every = total_steps, verbose, every_seconds
+        self.start = self.last = time.perf_counter()
+        self.steps = 0
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def _line(self, agent: DQNAgent, history: History) -> str:
+        elapsed = self.elapsed()
+        rate = self.steps / elapsed if elapsed > 0 else 0.0
+        recent = history.episode_return[-10:]
+        mean = f"{np.mean(recent):7.1f}" if recent else "    n/a"
+        left = (self.total - self.steps) / rate if rate > 0 else 0.0
+        return (f"step {agent.num_steps:>8,}  episode {agent.num_episodes:>5}  return(last 10) {mean}"
+                f"  ε {agent.epsilon():.3f}  {rate:6,.0f} steps/s  {left:5.0f} s left")
+
+    def step(self, agent: DQNAgent, history: History) -> None:
+        self.steps += 1
+        if self.verbose == 1 and self.steps % 256 == 0:  # reading the clock every step costs
+            now = time.perf_counter()
+            if now - self.last >= self.every:
+                self.last = now
+                print(self._line(agent, history), flush=True)
+
+    def episode(self, agent: DQNAgent, history: History) -> None:
+        if self.verbose >= 2:
+            print(f"episode {agent.num_episodes:>5}  return {history.episode_return[-1]:7.1f}  "
+                  f"length {history.episode_length[-1]:4d}  loss {history.mean_loss[-1]:.4f}  "
+                  f"ε {history.epsilon[-1]:.3f}  step {agent.num_steps:,}", flush=True)
+
+    def close(self, agent: DQNAgent, history: History) -> None:
+        if self.verbose >= 1:
+            print(self._line(agent, history).replace(f"{0:5.0f} s left", "done"), flush=True)

@@ -1,0 +1,290 @@
+"""The DQN agent: configuration, TD targets, gradients, target updates, checkpoints, learning."""
+
+import dataclasses
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium import spaces
+
+from minidqn.dqn import DQNAgent, DQNConfig, keras_rl_target_update
+from minidqn.gradcheck import numerical_gradient, relative_error
+from minidqn.history import History
+
+BOX2 = spaces.Box(-1.0, 1.0, (2,), np.float32)
+
+
+class OneStateEnv(gym.Env):
+    """One state, observation [0.5], every action pays 1. After one step the episode ends by
+    termination or, with `truncate=True`, by a time limit that leaves the state unchanged.
+
+    The correct values: Q = 1 when terminated (no future), and Q = 1 + γQ = 1/(1 − γ) when
+    truncated, because the state after the time limit is the same state, with the same future.
+    """
+
+    observation_space = spaces.Box(-1.0, 1.0, (1,), np.float32)
+    action_space = spaces.Discrete(2)
+
+    def __init__(self, truncate: bool):
+        self.truncate = truncate
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        return np.array([0.5], np.float32), {}
+
+    def step(self, action):
+        return np.array([0.5], np.float32), 1.0, not self.truncate, self.truncate, {}
+
+
+def _agent(config=None, obs_dim=2, n_actions=2, seed=0):
+    box = spaces.Box(-1.0, 1.0, (obs_dim,), np.float32)
+    return DQNAgent(box, spaces.Discrete(n_actions), config or DQNConfig(), seed=seed)
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("gamma", 1.5), ("lr", 0.0), ("batch_size", 0), ("buffer_size", 2.5), ("learning_starts", -1),
+     ("tau", 0.0), ("tau", 1.5), ("loss", "l1"), ("hidden_sizes", ()), ("hidden_sizes", (64, 0)),
+     ("epsilon_end", -0.1), ("exploration", "boltzmann"), ("epsilon_decay", 1.0),
+     ("max_grad_norm", 0.0), ("dtype", "float16"), ("train_freq", True)],
+)
+def test_config_rejects_bad_values_naming_the_field(field, value):
+    with pytest.raises(ValueError, match=f"DQNConfig.{field} must be"):
+        DQNConfig(**{field: value})
+
+
+def test_config_rejects_batch_larger_than_buffer():
+    with pytest.raises(ValueError, match="batch_size.*buffer_size"):
+        DQNConfig(batch_size=64, buffer_size=32)
+
+
+def test_keras_rl_target_update_mapping():
+    assert keras_rl_target_update(0.01) == {"tau": 0.01, "target_update_interval": 1}
+    assert keras_rl_target_update(500) == {"tau": 1.0, "target_update_interval": 500}
+    DQNConfig(**keras_rl_target_update(500))  # a valid config either way
+    with pytest.raises(ValueError, match="target_model_update"):
+        keras_rl_target_update(0)
+
+
+@pytest.mark.parametrize(
+    "obs_space, act_space, match",
+    [(spaces.Discrete(4), spaces.Discrete(2), "Box observation"),
+     (spaces.Box(0, 1, (4, 4)), spaces.Discrete(2), "Box observation"),
+     (spaces.Dict({"a": BOX2}), spaces.Discrete(2), "Box observation"),
+     (BOX2, spaces.Box(-1, 1, (1,)), "Discrete"),
+     (BOX2, spaces.MultiDiscrete([2, 2]), "Discrete"),
+     (BOX2, spaces.Discrete(3, start=1), "Discrete")],
+)
+def test_unsupported_spaces_are_rejected(obs_space, act_space, match):
+    with pytest.raises(ValueError, match=match):
+        DQNAgent(obs_space, act_space)
+
+
+def test_train_refuses_an_env_of_other_sizes():
+    agent = _agent(obs_dim=3)
+    with pytest.raises(ValueError, match="built for"):
+        agent.train(gym.make("CartPole-v1"), 10, verbose=0)
+
+
+def test_act_refuses_bad_observations():
+    agent = _agent()
+    with pytest.raises(ValueError, match="shape"):
+        agent.act(np.zeros(3))
+    with pytest.raises(ValueError, match="finite"):
+        agent.act(np.array([0.0, np.nan]))
+    with pytest.raises(ValueError, match="epsilon"):
+        agent.act(np.zeros(2), epsilon=2.0)
+
+
+def test_act_is_greedy_at_zero_and_random_at_one():
+    agent = _agent(n_actions=4)
+    obs = np.array([0.3, -0.2], np.float32)
+    greedy = int(np.argmax(agent.q_values(obs)))
+    assert all(agent.act(obs) == greedy for _ in range(20))
+    counts = np.bincount([agent.act(obs, epsilon=1.0) for _ in range(4000)], minlength=4)
+    assert np.all(np.abs(counts - 1000) < 150)
+
+
+def _set_identity_nets(agent):
+    """Q_online(s) = relu(s); Q_target(s) = relu(s) with the two actions swapped."""
+    for net, W2 in ((agent.online, np.eye(2)), (agent.target, np.array([[0.0, 1.0], [1.0, 0.0]]))):
+        net.params[0][:] = np.eye(2)
+        net.params[1][:] = 0.0
+        net.params[2][:] = W2
+        net.params[3][:] = 0.0
+
+
+@pytest.mark.parametrize("double_dqn, expected", [(True, [0.5, 1.0]), (False, [1.0, 1.0])])
+def test_td_target_on_a_hand_made_batch(double_dqn, expected):
+    agent = _agent(DQNConfig(hidden_sizes=(2,), gamma=0.5, double_dqn=double_dqn, dtype="float64"))
+    _set_identity_nets(agent)
+    next_obs = np.array([[1.0, 2.0], [3.0, 0.5]])
+    # Online picks a′ = [1, 0]; the target's values are [[2, 1], [0.5, 3]].
+    # Double: y = r + γ·(1 − term)·Q_target(s′, a′) = [0 + 0.5·1, 1 + 0] = [0.5, 1].
+    # Vanilla: y = r + γ·(1 − term)·max Q_target(s′) = [0 + 0.5·2, 1 + 0] = [1, 1].
+    y = agent.td_target(np.array([0.0, 1.0]), next_obs, np.array([0.0, 1.0]))
+    np.testing.assert_allclose(y, expected)
+
+
+def test_td_target_ignores_the_next_state_only_on_termination():
+    agent = _agent(DQNConfig(dtype="float64"))
+    next_obs = np.array([[0.2, -0.4], [0.2, -0.4]])
+    y = agent.td_target(np.array([1.0, 1.0]), next_obs, np.array([1.0, 0.0]))
+    next_value = agent.target.predict(next_obs[:1])[0, np.argmax(agent.online.predict(next_obs[:1]))]
+    assert y[0] == 1.0
+    assert y[1] == pytest.approx(1.0 + 0.99 * next_value)
+
+
+@pytest.mark.parametrize("truncate, flag", [(True, 0.0), (False, 1.0)])
+def test_train_stores_terminated_not_truncated(truncate, flag):
+    env = OneStateEnv(truncate)
+    agent = DQNAgent(env.observation_space, env.action_space, DQNConfig(learning_starts=100), seed=0)
+    agent.train(env, 5, verbose=0)
+    assert [row[-1] for row in agent.buffer.memory] == [flag] * 5
+
+
+@pytest.mark.parametrize("truncate, true_q", [(True, 1 / (1 - 0.9)), (False, 1.0)])
+def test_dqn_learns_the_correct_value_through_a_time_limit(truncate, true_q):
+    """Q converges to 1/(1 − γ) = 10 when the episode is truncated, and to 1 when it
+    terminates; treating the time limit as a termination would give 1 in both cases."""
+    env = OneStateEnv(truncate)
+    config = DQNConfig(hidden_sizes=(8,), gamma=0.9, lr=3e-3, batch_size=16, learning_starts=16,
+                       tau=0.1, exploration="constant", epsilon_end=0.5, double_dqn=False)
+    agent = DQNAgent(env.observation_space, env.action_space, config, seed=0)
+    agent.train(env, 2500, verbose=0)
+    q = agent.q_values(np.array([0.5], np.float32))
+    np.testing.assert_allclose(q, [true_q, true_q], rtol=0.05)
+
+
+@pytest.mark.parametrize("loss", ["huber", "mse"])
+@pytest.mark.parametrize("double_dqn", [True, False])
+def test_dqn_loss_gradient_matches_finite_difference_and_spares_the_target(loss, double_dqn, rng,
+                                                                          record_grad_error):
+    config = DQNConfig(hidden_sizes=(6, 5), loss=loss, double_dqn=double_dqn, dtype="float64")
+    agent = _agent(config, obs_dim=3, n_actions=4)
+    agent.target.flat_params += rng.normal(scale=0.1, size=agent.target.num_params)
+    B = 8
+    batch = (rng.normal(size=(B, 3)), rng.integers(0, 4, B), rng.normal(size=B),
+             rng.normal(size=(B, 3)), (rng.random(B) < 0.3).astype(float))
+    target_before = agent.target.flat_params.copy()
+    agent.compute_loss(batch)
+    analytic = agent.online.flat_grads.copy()
+    targets = agent.td_target(*batch[2:])  # y is a constant of the loss: fixed before perturbing
+
+    def loss_of_online_params():
+        return agent.loss_fn(agent.online.predict(batch[0]), batch[1], targets)[0]
+
+    error = relative_error(analytic, numerical_gradient(loss_of_online_params, agent.online.flat_params))
+    record_grad_error(f"DQN loss ({loss}) dL/dθ", error)
+    assert error < 1e-6
+    assert np.all(agent.target.flat_grads == 0)
+    np.testing.assert_array_equal(agent.target.flat_params, target_before)
+
+
+def test_one_update_lowers_the_td_loss_on_a_fixed_batch(rng):
+    agent = _agent(DQNConfig(lr=1e-3, dtype="float64"), obs_dim=3, n_actions=2)
+    batch = (rng.normal(size=(32, 3)), rng.integers(0, 2, 32), rng.normal(size=32),
+             rng.normal(size=(32, 3)), np.zeros(32))
+    before = agent.compute_loss(batch)
+    agent.optimizer.step([agent.online.flat_grads])
+    agent.target.flat_params[:] = agent.target.flat_params  # target unchanged: same y
+    assert agent.compute_loss(batch) < before
+
+
+def _fill(agent, n, rng):
+    for _ in range(n):
+        agent.buffer.push(rng.normal(size=agent.obs_dim), int(rng.integers(agent.n_actions)),
+                          1.0, rng.normal(size=agent.obs_dim), False)
+
+
+def test_hard_target_update_copies_exactly_every_c_gradient_steps(rng):
+    agent = _agent(DQNConfig(tau=1.0, target_update_interval=3, batch_size=8))
+    _fill(agent, 50, rng)
+    initial = agent.target.flat_params.copy()
+    agent.learn()
+    agent.learn()
+    np.testing.assert_array_equal(agent.target.flat_params, initial)  # not yet
+    assert not np.array_equal(agent.online.flat_params, initial)
+    agent.learn()
+    np.testing.assert_array_equal(agent.target.flat_params, agent.online.flat_params)
+    agent.online.flat_params += 1.0  # a copy, not an alias
+    assert not np.array_equal(agent.target.flat_params, agent.online.flat_params)
+
+
+def test_soft_target_update_is_exact_each_gradient_step(rng):
+    agent = _agent(DQNConfig(tau=0.05, batch_size=8))
+    _fill(agent, 50, rng)
+    old_target = agent.target.flat_params.copy()
+    agent.learn()
+    expected = (1 - 0.05) * old_target + 0.05 * agent.online.flat_params
+    np.testing.assert_array_equal(agent.target.flat_params, expected)
+
+
+def test_epsilon_schedules():
+    linear = _agent(DQNConfig(exploration_fraction=0.5, learning_starts=1000), obs_dim=1)
+    linear.train(OneStateEnv(True), 100, verbose=0)  # horizon: 0.5 · 100 = 50 steps
+    assert linear.epsilon(0) == 1.0 and linear.epsilon(25) == pytest.approx(0.525)
+    assert linear.epsilon(50) == pytest.approx(0.05)
+    assert _agent(DQNConfig(exploration="constant", epsilon_end=0.1)).epsilon(123) == 0.1
+    expo = _agent(DQNConfig(exploration="exponential", epsilon_decay=0.5, epsilon_end=0.01))
+    assert expo.epsilon(2) == 0.25 and expo.epsilon(100) == 0.01
+
+
+def test_second_train_call_continues_counters_and_schedule():
+    env = OneStateEnv(True)
+    agent = DQNAgent(env.observation_space, env.action_space, DQNConfig(learning_starts=10), seed=0)
+    agent.train(env, 30, verbose=0)
+    history = agent.train(env, 20, verbose=0)
+    assert agent.num_steps == 50 and agent.num_updates == 40 and agent.num_episodes == 50
+    assert agent.exploration_steps == 3  # fixed by the first call: 0.1 · 30
+    assert history.env_steps == list(range(31, 51))
+
+
+def test_callback_returning_false_stops_training():
+    env = OneStateEnv(False)
+    agent = DQNAgent(env.observation_space, env.action_space, seed=0)
+    history = agent.train(env, 100, callback=lambda agent, step: step < 7, verbose=0)
+    assert agent.num_steps == 7 and len(history) == 7
+
+
+def test_same_seed_same_run_different_seed_different_run():
+    def run(seed):
+        env = gym.make("CartPole-v1")
+        agent = DQNAgent(env.observation_space, env.action_space, DQNConfig(learning_starts=100), seed=seed)
+        return agent.train(env, 600, verbose=0), agent
+
+    (h1, a1), (h2, a2), (h3, _) = run(3), run(3), run(4)
+    np.testing.assert_equal(dataclasses.asdict(h1) | {"wall_time": 0}, dataclasses.asdict(h2) | {"wall_time": 0})
+    np.testing.assert_array_equal(a1.online.flat_params, a2.online.flat_params)
+    assert h1.episode_return != h3.episode_return
+
+
+def test_history_writes_csv(tmp_path):
+    history = History()
+    history.append(10.0, 10, 0.5, float("nan"), 10, 0.01)
+    history.append(12.0, 12, 0.4, 0.25, 22, 0.02)
+    history.to_csv(tmp_path / "h.csv")
+    lines = (tmp_path / "h.csv").read_text().splitlines()
+    assert lines[0] == "episode_return,episode_length,epsilon,mean_loss,env_steps,wall_time"
+    assert lines[2] == "12.0,12,0.4,0.25,22,0.02"
+
+
+def test_save_load_gives_identical_q_values_and_actions(tmp_path, rng):
+    agent = _agent(DQNConfig(hidden_sizes=(16, 8)), obs_dim=3, n_actions=3, seed=5)
+    agent.target.flat_params += 0.5
+    agent.save(tmp_path / "agent.npz")
+    loaded = DQNAgent.load(tmp_path / "agent.npz")
+    obs = rng.normal(size=(50, 3)).astype(np.float32)
+    np.testing.assert_array_equal(loaded.q_values(obs), agent.q_values(obs))
+    assert [loaded.act(o) for o in obs] == [agent.act(o) for o in obs]
+    np.testing.assert_array_equal(loaded.target.flat_params, agent.target.flat_params)
+    assert loaded.config == agent.config
+
+
+def test_load_refuses_files_that_are_not_checkpoints(tmp_path):
+    (tmp_path / "junk.npz").write_bytes(b"not a zip file at all")
+    with pytest.raises(ValueError, match="not a readable minidqn checkpoint"):
+        DQNAgent.load(tmp_path / "junk.npz")
+    np.savez(tmp_path / "other.npz", weights=np.zeros(3))
+    with pytest.raises(ValueError, match="not a readable minidqn checkpoint"):
+        DQNAgent.load(tmp_path / "other.npz")
