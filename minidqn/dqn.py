@@ -29,10 +29,11 @@ class DQNConfig:
 
     hidden_sizes: tuple[int, ...] = (64, 64)  # widths of the hidden ReLU layers
     gamma: float = 0.99  # γ, discount factor
-    lr: float = 1e-3  # Adam's step size
+    lr: float = 1e-3  # Adam's step size at the start
+    lr_end: float | None = None  # if set, the step size decays linearly to this over the first train()
     batch_size: int = 64  # B, transitions per gradient step
     buffer_size: int = 100_000  # replay capacity, in transitions
-    learning_starts: int = 1000  # env steps of pure exploration before the first update
+    learning_starts: int = 1000  # env steps before the first gradient step (acting with ε as scheduled)
     train_freq: int = 1  # env steps between learning phases
     gradient_steps: int = 1  # gradient steps per learning phase
     tau: float = 0.01  # τ, target update θ⁻ ← τθ + (1−τ)θ⁻; 1.0 is a hard copy
@@ -53,7 +54,8 @@ class DQNConfig:
         _check(len(self.hidden_sizes) >= 1 and all(_is_int(h) and h >= 1 for h in self.hidden_sizes),
                "hidden_sizes", self.hidden_sizes, "a non-empty tuple of positive integers")
         _check(0.0 <= self.gamma <= 1.0, "gamma", self.gamma, "in [0, 1]")
-        _check(self.lr > 0, "lr", self.lr, "> 0")
+        _check(0 < self.lr <= 1, "lr", self.lr, "in (0, 1]")
+        _check(self.lr_end is None or 0 < self.lr_end <= self.lr, "lr_end", self.lr_end, f"in (0, lr={self.lr}] or None")
         for name in ("batch_size", "buffer_size", "train_freq", "gradient_steps", "target_update_interval"):
             value = getattr(self, name)
             _check(_is_int(value) and value >= 1, name, value, "a positive integer")
@@ -79,6 +81,9 @@ class DQNConfig:
 def keras_rl_target_update(target_model_update: float) -> dict:
     """DQNConfig fields for keras-rl's `target_model_update`: a value ≥ 1 is a hard copy every
     that many steps; a value < 1 is τ of a soft update after every step.
+
+    keras-rl counts the hard-copy interval in env steps, warm-up included; minidqn counts
+    gradient steps. With train_freq = gradient_steps = 1 the two differ only by the warm-up.
 
         >>> keras_rl_target_update(1e-2)
         {'tau': 0.01, 'target_update_interval': 1}
@@ -122,7 +127,7 @@ class DQNAgent:
         self.num_steps = 0  # env steps taken in training, over all train() calls
         self.num_updates = 0  # gradient steps taken
         self.num_episodes = 0  # training episodes finished
-        self.exploration_steps: int | None = None  # linear ε horizon, fixed by the first train()
+        self.horizon: int | None = None  # total_steps of the first train(): the schedules' time scale
         self.schedule = self._make_schedule()
 
     # --- acting ----------------------------------------------------------------------------
@@ -138,7 +143,16 @@ class DQNAgent:
             return ExponentialSchedule(c.epsilon_start, c.epsilon_end, c.epsilon_decay)
         # The linear horizon is a share of the first train() call's steps; until then, ε stays at
         # its start.
-        return LinearSchedule(c.epsilon_start, c.epsilon_end, self.exploration_steps or 10**18)
+        duration = max(1, int(c.exploration_fraction * self.horizon)) if self.horizon else 10**18
+        return LinearSchedule(c.epsilon_start, c.epsilon_end, duration)
+
+    def learning_rate(self, step: int | None = None) -> float:
+        """Adam's step size at env step `step` (default: now): lr, or a line from lr to lr_end."""
+        c = self.config
+        if c.lr_end is None or self.horizon is None:
+            return c.lr
+        t = self.num_steps if step is None else step
+        return c.lr + (c.lr_end - c.lr) * min(1.0, t / self.horizon)
 
     def act(self, obs, epsilon: float = 0.0) -> int:
         """ε-greedy: a uniformly random action with probability ε, else argmaxₐ Q(obs, a)."""
@@ -197,6 +211,8 @@ class DQNAgent:
         returns the TD loss before the step."""
         c = self.config
         loss = self.compute_loss(self.buffer.sample(c.batch_size, self.replay_rng))
+        if c.lr_end is not None:
+            self.optimizer.lr = self.learning_rate()
         self.optimizer.step([self.online.flat_grads])
         self.num_updates += 1
         if self.num_updates % c.target_update_interval == 0:
@@ -215,8 +231,8 @@ class DQNAgent:
             raise ValueError(f"total_steps must be a positive integer, got {total_steps!r}")
         check_spaces(env.observation_space, env.action_space, self.obs_dim, self.n_actions)
         c = self.config
-        if self.exploration_steps is None:
-            self.exploration_steps = max(1, int(c.exploration_fraction * total_steps))
+        if self.horizon is None:
+            self.horizon = total_steps
             self.schedule = self._make_schedule()
         history, progress = History(), _Progress(total_steps, verbose)
         obs, _ = env.reset(seed=int(self.env_rng.integers(2**31)))

@@ -186,8 +186,7 @@ def test_one_update_lowers_the_td_loss_on_a_fixed_batch(rng):
     batch = (rng.normal(size=(32, 3)), rng.integers(0, 2, 32), rng.normal(size=32),
              rng.normal(size=(32, 3)), np.zeros(32))
     before = agent.compute_loss(batch)
-    agent.optimizer.step([agent.online.flat_grads])
-    agent.target.flat_params[:] = agent.target.flat_params  # target unchanged: same y
+    agent.optimizer.step([agent.online.flat_grads])  # the target net is untouched: same y
     assert agent.compute_loss(batch) < before
 
 
@@ -236,7 +235,7 @@ def test_second_train_call_continues_counters_and_schedule():
     agent.train(env, 30, verbose=0)
     history = agent.train(env, 20, verbose=0)
     assert agent.num_steps == 50 and agent.num_updates == 40 and agent.num_episodes == 50
-    assert agent.exploration_steps == 3  # fixed by the first call: 0.1 · 30
+    assert agent.horizon == 30 and agent.epsilon(3) == pytest.approx(0.05)  # fixed by the first call
     assert history.env_steps == list(range(31, 51))
 
 
