@@ -1,0 +1,65 @@
+"""Every demo runs end to end with a tiny budget and writes what it promises."""
+
+import json
+import runpy
+from pathlib import Path
+
+import gymnasium as gym
+import pytest
+
+from minidqn import DQNAgent, DQNConfig
+
+DEMOS = Path(__file__).resolve().parent.parent / "demos"
+
+
+def _main(name):
+    return runpy.run_path(str(DEMOS / name), run_name="demo")["main"]
+
+
+def test_cartpole_demo_runs_and_writes_its_outputs(tmp_path, monkeypatch):
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    result = _main("cartpole.py")(["--steps", "600", "--learning_starts", "100", "--eval-every", "300",
+                                   "--eval-episodes", "2", "--out", str(tmp_path), "--verbose", "0"])
+    for name in ("learning_curve.png", "cartpole.gif", "agent.npz", "history.csv"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    assert len(result["returns"]) == 2 and len(result["evaluations"]) >= 1  # at episode ends
+    agent = DQNAgent.load(tmp_path / "agent.npz")
+    assert agent.config.learning_starts == 100
+
+
+def test_cartpole_demo_keras_rl_preset_and_time_limit_flag(tmp_path, capsys):
+    result = _main("cartpole.py")(["--preset", "keras-rl", "--steps", "300", "--max-episode-steps", "50",
+                                   "--out", str(tmp_path), "--no-gif", "--verbose", "0"])
+    out = capsys.readouterr().out
+    assert "CartPole-v0: the episode is truncated after 50 steps" in out
+    assert "≥ 47.5" in out  # 95% of the changed limit
+    assert result["config"]["hidden_sizes"] == (16,) and result["config"]["epsilon_end"] == 0.1
+    assert len(result["returns"]) == 5  # the tutorial's 5 test episodes
+    assert all(r <= 50 for r in result["returns"])
+
+
+def test_cartpole_demo_refuses_bad_flags(tmp_path):
+    with pytest.raises(SystemExit):
+        _main("cartpole.py")(["--steps", "0", "--out", str(tmp_path)])
+    with pytest.raises(ValueError, match="DQNConfig.gamma"):
+        _main("cartpole.py")(["--gamma", "2", "--out", str(tmp_path)])
+
+
+def test_benchmark_demo_runs_one_seed_and_writes_json(tmp_path):
+    path = tmp_path / "bench.json"
+    report = _main("benchmark.py")(["--seeds", "1", "--steps", "1200", "--eval-every", "500", "--workers", "1",
+                                    "--learning_starts", "200", "--json", str(path)])
+    saved = json.loads(path.read_text())
+    assert saved["summary"]["seeds"] == 1 == report["summary"]["seeds"]
+    result = saved["results"][0]
+    assert result["steps_per_second"] > 0 and len(result["evals"]) >= 2
+    assert set(result) >= {"steps_to_solve", "seconds_to_solve", "final_mean_20", "final_holds"}
+
+
+@pytest.mark.parametrize("env_id", ["Acrobot-v1", "MountainCar-v0", "CartPole-v0"])
+def test_dqn_runs_on_any_box_discrete_env(env_id):
+    env = gym.make(env_id)
+    agent = DQNAgent(env.observation_space, env.action_space, DQNConfig(learning_starts=50), seed=0)
+    agent.train(env, 300, verbose=0)
+    assert agent.num_updates == 250
+    assert agent.act(env.reset(seed=0)[0]) in range(env.action_space.n)
