@@ -30,7 +30,7 @@ class DQNConfig:
     hidden_sizes: tuple[int, ...] = (64, 64)  # widths of the hidden ReLU layers
     gamma: float = 0.99  # γ, discount factor
     lr: float = 1e-3  # Adam's step size at the start
-    lr_end: float | None = None  # if set, the step size decays linearly to this over the first train()
+    lr_end: float | None = 1e-5  # if set, the step size decays linearly to this over the first train()
     batch_size: int = 64  # B, transitions per gradient step
     buffer_size: int = 100_000  # replay capacity, in transitions
     learning_starts: int = 1000  # env steps before the first gradient step (acting with ε as scheduled)
@@ -38,7 +38,10 @@ class DQNConfig:
     gradient_steps: int = 1  # gradient steps per learning phase
     tau: float = 0.01  # τ, target update θ⁻ ← τθ + (1−τ)θ⁻; 1.0 is a hard copy
     target_update_interval: int = 1  # C, gradient steps between target updates
-    loss: str = "huber"  # TD loss: "huber" or "mse"
+    # NOTE: Huber with a δ far below the scale of Q (here up to 1/(1−γ)) lets the rare terminal
+    # transitions, whose TD errors are large, pull no harder than δ each: outvoted by the many
+    # bootstrapped ones, Q can drift far above any possible return. docs/dqn.md shows a run.
+    loss: str = "mse"  # TD loss: "mse" or "huber"
     huber_delta: float = 1.0  # δ where Huber turns from quadratic to linear
     max_grad_norm: float | None = 10.0  # clip the global gradient norm; None: no clipping
     double_dqn: bool = True  # online net picks a′, target net evaluates it (van Hasselt, 2016)
