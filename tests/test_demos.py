@@ -63,3 +63,11 @@ def test_dqn_runs_on_any_box_discrete_env(env_id):
     agent.train(env, 300, verbose=0)
     assert agent.num_updates == 250
     assert agent.act(env.reset(seed=0)[0]) in range(env.action_space.n)
+
+
+def test_q_divergence_demo_runs_both_losses(tmp_path):
+    runs = _main("q_divergence.py")(["--steps", "900", "--every", "300", "--learning_starts", "100",
+                                     "--out", str(tmp_path)])
+    assert set(runs) == {"huber, δ = 1", "squared error"}
+    assert all(len(rows) >= 1 and "q_pre_terminal" in rows[0] for rows in runs.values())
+    assert (tmp_path / "q_divergence.png").stat().st_size > 0

@@ -1,0 +1,99 @@
+"""Watch Q-values diverge under a Huber loss with a small δ, and stay bounded under squared error.
+
+    python demos/q_divergence.py                 # seed 4, 50,000 steps per loss, about a minute
+    python demos/q_divergence.py --seed 0 --steps 30000
+
+On CartPole every reward is 1, so no return (and no true Q-value) exceeds 1/(1 − γ) = 100 at
+γ = 0.99. The only transitions that anchor Q are the terminal ones, whose target is the reward
+alone; they are a few percent of the replay buffer. Under Huber with δ = 1 each of them pulls
+with a gradient of at most δ however wrong it is, so the many bootstrapped transitions, whose
+targets rise with Q itself, can outvote them, and Q climbs without bound. Under squared error a
+terminal transition's pull grows with its error. The demo trains the same seed with both losses
+and prints, every --every steps, the greedy return and the mean and max Q over replayed states,
+and Q at the states just before a termination (whose true value is about 1). It saves
+q_divergence.png in --out. docs/dqn.md quotes a run.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # tiny matrices: a second BLAS thread only hurts
+
+import argparse
+import dataclasses
+
+import gymnasium as gym
+import matplotlib.pyplot as plt
+import numpy as np
+
+from minidqn.cli import add_config_flags, config_from_args
+from minidqn.dqn import DQNAgent, DQNConfig
+
+
+def track(config: DQNConfig, seed: int, steps: int, every: int) -> list[dict]:
+    """Train one agent, recording Q statistics every `every` env steps (at episode ends)."""
+    env, eval_env = gym.make("CartPole-v1"), gym.make("CartPole-v1")
+    agent = DQNAgent(env.observation_space, env.action_space, config, seed=seed)
+    rows = []
+
+    def record(agent: DQNAgent, step: int) -> bool:
+        if step >= (len(rows) + 1) * every:
+            obs, actions, _, _, terminated = agent.buffer.sample(2000, np.random.default_rng(0))
+            q = agent.online.predict(obs)  # (2000, A)
+            q_taken = q[np.arange(len(q)), actions]  # (2000,)
+            pre_terminal = q_taken[terminated == 1.0]
+            rows.append({"step": step, "greedy_return": float(agent.evaluate(eval_env, 5, seed=step).mean()),
+                         "q_mean": float(q.mean()), "q_max": float(q.max()),
+                         "q_pre_terminal": float(pre_terminal.mean()) if pre_terminal.size else float("nan")})
+        return True
+
+    agent.train(env, steps, callback=record, verbose=0)
+    return rows
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seed", type=int, default=4)
+    parser.add_argument("--steps", type=int, default=50_000)
+    parser.add_argument("--every", type=int, default=5_000, help="env steps between measurements")
+    parser.add_argument("--out", default="runs/q_divergence")
+    add_config_flags(parser, DQNConfig)
+    args = parser.parse_args(argv)
+    base = config_from_args(args, DQNConfig())
+    bound = 1.0 / (1.0 - base.gamma) if base.gamma < 1 else float("inf")
+    runs = {}
+    for name, loss in (("huber, δ = 1", "huber"), ("squared error", "mse")):
+        config = dataclasses.replace(base, loss=loss)
+        print(f"{name}: training {args.steps:,} steps, seed {args.seed} ...", flush=True)
+        runs[name] = track(config, args.seed, args.steps, args.every)
+        print(f"  {'step':>7} {'greedy return':>13} {'mean Q':>8} {'max Q':>8} {'Q before termination':>21}")
+        for r in runs[name]:
+            print(f"  {r['step']:>7,} {r['greedy_return']:>13.1f} {r['q_mean']:>8.1f} {r['q_max']:>8.1f} "
+                  f"{r['q_pre_terminal']:>21.1f}")
+    print(f"No return can exceed 1/(1 − γ) = {bound:g}; the value just before a termination is about 1.")
+
+    os.makedirs(args.out, exist_ok=True)
+    fig, (ax_q, ax_r) = plt.subplots(1, 2, figsize=(10, 3.8), dpi=110)
+    for (name, rows), color in zip(runs.items(), ("tab:red", "tab:blue")):
+        steps = [r["step"] for r in rows]
+        ax_q.plot(steps, [r["q_mean"] for r in rows], color=color, lw=2, label=f"{name}: mean Q")
+        ax_q.plot(steps, [r["q_pre_terminal"] for r in rows], color=color, ls=":", label=f"{name}: Q before termination")
+        ax_r.plot(steps, [r["greedy_return"] for r in rows], "o-", color=color, ms=3, label=name)
+    ax_q.axhline(bound, color="black", ls="--", lw=1, label=f"1/(1 − γ) = {bound:g}")
+    ax_q.set_yscale("symlog", linthresh=10)
+    ax_q.set(xlabel="environment steps", ylabel="Q (symlog scale)", title="Q-values on replayed states")
+    ax_r.set(xlabel="environment steps", ylabel="greedy return (5 episodes)", title="what the policy does")
+    for ax in (ax_q, ax_r):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    path = os.path.join(args.out, "q_divergence.png")
+    fig.savefig(path)
+    plt.close(fig)
+    print(f"wrote {path}")
+    return runs
+
+
+if __name__ == "__main__":
+    main()
