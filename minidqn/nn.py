@@ -60,7 +60,7 @@ class Linear:
             dL/dx = dL/dy · Wᵀ       (B, D_in),     returned
         """
         np.matmul(self.x.T, grad_y, out=self.grad_W)
-        np.sum(grad_y, axis=0, out=self.grad_b)
+        grad_y.sum(axis=0, out=self.grad_b)
         return grad_y @ self.W.T
 
 

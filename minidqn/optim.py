@@ -108,11 +108,15 @@ class Adam(_Optimizer):
         self.t += 1
         bias1 = 1.0 - self.beta1**self.t
         bias2 = 1.0 - self.beta2**self.t
+        # The same update as the docstring's, with the bias corrections folded into two scalars:
+        #   lr·m̂/(√v̂ + eps) = step_size·m/(√v + eps_hat),
+        #   step_size = lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ),  eps_hat = eps·√(1 − β₂ᵗ)
+        # which spares two full-size divisions and their temporaries on every step.
+        step_size = self.lr * np.sqrt(bias2) / bias1
+        eps_hat = self.eps * np.sqrt(bias2)
         for p, g, m, v in zip(self.params, grads, self.m, self.v):
             m *= self.beta1
             m += (1.0 - self.beta1) * g
             v *= self.beta2
-            v += (1.0 - self.beta2) * g * g
-            m_hat = m / bias1
-            v_hat = v / bias2
-            p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+            v += (1.0 - self.beta2) * np.square(g)
+            p -= step_size * m / (np.sqrt(v) + eps_hat)
