@@ -2,14 +2,16 @@
 
 For each seed, in parallel worker processes, the agent trains for --steps env steps. At the end
 of the first episode after every --eval-every steps it is evaluated greedily for 10 episodes on a
-separate env; the first evaluation with a mean ≥ 475 marks the steps and seconds to solve. After
-training, the final policy is evaluated for 20 episodes: it "holds" if that mean is still ≥ 475.
+separate env; the first evaluation with a mean ≥ the env's reward threshold (475 on CartPole-v1,
+195 on v0) marks the steps and seconds to solve. After training, the final policy is evaluated
+for 20 episodes: it "holds" if that mean is still at or above the threshold.
 Throughput is env steps per second of training (evaluation time excluded).
 
     python demos/benchmark.py                              # 10 seeds, default DQNConfig
     python demos/benchmark.py --seeds 3 --lr 5e-4          # any DQNConfig field is a flag
     python demos/benchmark.py --workers 1                  # one process: honest wall-clock times
     python demos/benchmark.py --compare-sb3                # also time Stable-Baselines3's DQN
+    python demos/benchmark.py --preset keras-rl            # the tutorial: CartPole-v0, 5,000 steps
 
 Expect about 25 s per seed per worker on a 2-core machine. Results: docs/benchmarks.md.
 """
@@ -30,15 +32,14 @@ import gymnasium as gym
 import numpy as np
 
 from minidqn.cli import add_config_flags, config_from_args
-from minidqn.dqn import DQNAgent, DQNConfig
-
-SOLVED = 475.0
+from minidqn.dqn import DQNAgent, DQNConfig, keras_rl_config
 
 
 def run_seed(job: dict) -> dict:
     """Train one seed and measure it; runs in a worker process."""
     config, seed = DQNConfig(**job["config"]), job["seed"]
     env, eval_env = gym.make(job["env_id"]), gym.make(job["env_id"])
+    threshold = env.spec.reward_threshold
     agent = DQNAgent(env.observation_space, env.action_space, config, seed=seed)
     evals, clock = [], {"eval_seconds": 0.0, "next_eval": job["eval_every"]}
     start = time.perf_counter()
@@ -55,13 +56,14 @@ def run_seed(job: dict) -> dict:
     agent.train(env, job["steps"], callback=callback, verbose=0)
     train_seconds = time.perf_counter() - start - clock["eval_seconds"]
     final = float(agent.evaluate(eval_env, episodes=20, seed=99_999).mean())
-    solved = next(((step, sec) for step, mean, sec in evals if mean >= SOLVED), (None, None))
+    solved = next(((step, sec) for step, mean, sec in evals if mean >= threshold), (None, None))
     return {
         "seed": seed,
         "steps_to_solve": solved[0],
         "seconds_to_solve": solved[1],
         "final_mean_20": final,
-        "final_holds": final >= SOLVED,
+        "final_holds": final >= threshold,
+        "threshold": threshold,
         "train_seconds": train_seconds,
         "steps_per_second": agent.num_steps / train_seconds,
         "evals": [(step, mean) for step, mean, _ in evals],
@@ -84,7 +86,8 @@ def summarize(results: list[dict], steps: int) -> dict:
 
 
 def print_table(results: list[dict], summary: dict) -> None:
-    print(f"{'seed':>4}  {'steps to 475':>12}  {'s to 475':>8}  {'final (20 ep)':>13}  {'holds':>5}  {'steps/s':>7}")
+    threshold = results[0]["threshold"]
+    print(f"{'seed':>4}  {f'steps to {threshold:g}':>12}  {f's to {threshold:g}':>8}  {'final (20 ep)':>13}  {'holds':>5}  {'steps/s':>7}")
     for r in results:
         steps = "never" if r["steps_to_solve"] is None else f"{r['steps_to_solve']:,}"
         secs = "-" if r["seconds_to_solve"] is None else f"{r['seconds_to_solve']:.1f}"
@@ -138,10 +141,12 @@ def compare_sb3(config: DQNConfig, env_id: str, steps: int) -> dict:
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--env-id", default="CartPole-v1")
+    parser.add_argument("--preset", choices=["default", "keras-rl"], default="default",
+                        help="keras-rl: the tutorial's config, CartPole-v0 and 5,000 steps, unless overridden")
+    parser.add_argument("--env-id", help="default: CartPole-v1 (keras-rl preset: CartPole-v0)")
     parser.add_argument("--seeds", type=int, default=10, help="number of seeds, 0..N-1")
     parser.add_argument("--first-seed", type=int, default=0)
-    parser.add_argument("--steps", type=int, default=50_000, help="env steps per seed")
+    parser.add_argument("--steps", type=int, help="env steps per seed (default: 50,000; keras-rl: 5,000)")
     parser.add_argument("--eval-every", type=int, default=1000, help="K: env steps between evaluations")
     parser.add_argument("--workers", type=int, default=2, help="parallel processes")
     parser.add_argument("--json", default="runs/benchmark.json", help="where to write the results")
@@ -150,7 +155,15 @@ def main(argv=None) -> dict:
     parser.add_argument("--sb3-steps", type=int, default=6000, help="env steps timed for each library")
     add_config_flags(parser, DQNConfig)
     args = parser.parse_args(argv)
-    config = config_from_args(args, DQNConfig())
+    keras_rl = args.preset == "keras-rl"
+    config = config_from_args(args, keras_rl_config() if keras_rl else DQNConfig())
+    if args.env_id is None:
+        args.env_id = "CartPole-v0" if keras_rl else "CartPole-v1"
+    if args.steps is None:
+        args.steps = 5_000 if keras_rl else 50_000
+    for name in ("seeds", "steps", "eval_every", "workers"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be a positive integer, got {getattr(args, name)}")
     print(config)
     jobs = [{"config": dataclasses.asdict(config), "seed": seed, "env_id": args.env_id,
              "steps": args.steps, "eval_every": args.eval_every}

@@ -32,20 +32,12 @@ import gymnasium as gym
 import numpy as np
 
 from minidqn.cli import add_config_flags, config_from_args
-from minidqn.dqn import DQNAgent, DQNConfig, keras_rl_target_update
+from minidqn.dqn import DQNAgent, DQNConfig, keras_rl_config
 from minidqn.plotting import animate_cartpole, plot_learning_curve, record_cartpole
 
-# The tutorial minidqn grew from, in keras-rl: one hidden layer of 16 ReLUs, SequentialMemory of
-# 50,000, nb_steps_warmup=10, target_model_update=1e-2 (soft, τ = 0.01), Adam(lr=1e-3),
-# EpsGreedyQPolicy (constant ε = 0.1), fit for 5,000 steps on CartPole-v0, then test 5 episodes.
-# keras-rl's own defaults fill in the rest: batch 32, γ = 0.99, double DQN on, and an unclipped
-# squared TD error (its delta_clip = ∞).
-KERAS_RL = {
-    "env_id": "CartPole-v0", "steps": 5_000, "eval_episodes": 5,
-    "config": DQNConfig(hidden_sizes=(16,), buffer_size=50_000, learning_starts=10, lr=1e-3,
-                        batch_size=32, gamma=0.99, loss="mse", max_grad_norm=None, double_dqn=True,
-                        exploration="constant", epsilon_end=0.1, **keras_rl_target_update(1e-2)),
-}
+# The tutorial's setup (minidqn.dqn.keras_rl_config) with its budget: 5,000 steps on CartPole-v0,
+# then 5 test episodes.
+KERAS_RL = {"env_id": "CartPole-v0", "steps": 5_000, "eval_episodes": 5, "config": keras_rl_config()}
 DEFAULT = {"env_id": "CartPole-v1", "steps": 50_000, "eval_episodes": 20, "config": DQNConfig()}
 
 

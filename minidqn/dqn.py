@@ -100,6 +100,20 @@ def keras_rl_target_update(target_model_update: float) -> dict:
     return {"tau": float(target_model_update), "target_update_interval": 1}
 
 
+def keras_rl_config() -> DQNConfig:
+    """The agent of the keras-rl CartPole tutorial minidqn grew from, as a DQNConfig.
+
+    The tutorial sets one hidden layer of 16 ReLUs, SequentialMemory(limit=50000),
+    nb_steps_warmup=10, target_model_update=1e-2 (soft, τ = 0.01), Adam(lr=1e-3) and
+    EpsGreedyQPolicy (a constant ε = 0.1); keras-rl's own defaults fill in the rest: batch 32,
+    γ = 0.99, double DQN on, and an unclipped squared TD error (delta_clip = ∞), no gradient
+    clipping. It trained for 5,000 steps on CartPole-v0.
+    """
+    return DQNConfig(hidden_sizes=(16,), buffer_size=50_000, learning_starts=10, lr=1e-3, lr_end=None,
+                     batch_size=32, gamma=0.99, loss="mse", max_grad_norm=None, double_dqn=True,
+                     exploration="constant", epsilon_end=0.1, **keras_rl_target_update(1e-2))
+
+
 class DQNAgent:
     """A DQN agent for a `Box` observation of shape (D,) and `Discrete` actions 0..A−1."""
 

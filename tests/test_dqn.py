@@ -287,3 +287,12 @@ def test_load_refuses_files_that_are_not_checkpoints(tmp_path):
     np.savez(tmp_path / "other.npz", weights=np.zeros(3))
     with pytest.raises(ValueError, match="not a readable minidqn checkpoint"):
         DQNAgent.load(tmp_path / "other.npz")
+
+
+def test_keras_rl_config_is_the_tutorials_agent():
+    from minidqn.dqn import keras_rl_config
+
+    c = keras_rl_config()
+    assert (c.hidden_sizes, c.buffer_size, c.learning_starts, c.lr, c.lr_end) == ((16,), 50_000, 10, 1e-3, None)
+    assert (c.tau, c.target_update_interval, c.exploration, c.epsilon_end) == (0.01, 1, "constant", 0.1)
+    assert (c.batch_size, c.gamma, c.loss, c.double_dqn, c.max_grad_norm) == (32, 0.99, "mse", True, None)
