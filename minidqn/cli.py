@@ -7,10 +7,12 @@ import dataclasses
 import typing
 
 
-def add_config_flags(parser: argparse.ArgumentParser, config_cls, defaults=None) -> None:
-    """Add `--<field>` for every field of the dataclass `config_cls`, defaulting to None so that
-    `config_from_args` can tell which fields the user set. `defaults` (an instance) is shown in
-    the help text instead of the class defaults, for demos whose presets change them."""
+def add_config_flags(parser: argparse.ArgumentParser, config_cls, defaults=None, prefix: str = "") -> None:
+    """Add `--<prefix><field>` for every field of the dataclass `config_cls`, defaulting to None so
+    that `config_from_args` can tell which fields the user set. `defaults` (an instance) is shown
+    in the help text instead of the class defaults, for demos whose presets change them. A demo
+    with two configs whose field names overlap (both have `gamma`) gives each its own `prefix`,
+    such as "dqn." for `--dqn.gamma`, and passes the same prefix to `config_from_args`."""
     hints = typing.get_type_hints(config_cls)
     group = parser.add_argument_group(f"{config_cls.__name__} fields")
     for f in dataclasses.fields(config_cls):
@@ -25,13 +27,13 @@ def add_config_flags(parser: argparse.ArgumentParser, config_cls, defaults=None)
             kwargs["type"] = _parse_optional_float
         else:
             kwargs["type"] = kind
-        group.add_argument(f"--{f.name}", **kwargs)
+        group.add_argument(f"--{prefix}{f.name}", dest=f"{prefix}{f.name}", **kwargs)
 
 
-def config_from_args(args: argparse.Namespace, base):
-    """`base` with every field the user set on the command line replaced."""
-    changes = {f.name: getattr(args, f.name) for f in dataclasses.fields(base)
-               if getattr(args, f.name, None) is not None}
+def config_from_args(args: argparse.Namespace, base, prefix: str = ""):
+    """`base` with every field the user set on the command line (as `--<prefix><field>`) replaced."""
+    changes = {f.name: getattr(args, prefix + f.name) for f in dataclasses.fields(base)
+               if getattr(args, prefix + f.name, None) is not None}
     return dataclasses.replace(base, **changes)
 
 

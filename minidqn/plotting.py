@@ -172,3 +172,20 @@ def animate_cartpole(states: np.ndarray, path, fps: int = 25, every: int = 2, ti
 
     FuncAnimation(fig, draw, frames=frames, blit=True).save(path, writer=PillowWriter(fps=fps))
     plt.close(fig)
+
+
+def draw_band(
+    ax: Axes, x: np.ndarray, curves: np.ndarray, label: str, color: str | None = None
+) -> None:
+    """Plot curves: (N, T), one row per run (seed) measured at the same points x: (T,), as their
+    mean (a line with dots, labelled "`label`, mean of N") over an unlabelled shaded band from
+    the lowest to the highest run at each point."""
+    curves = np.atleast_2d(np.asarray(curves, dtype=float))  # (N, T)
+    if curves.shape[1] != len(x):
+        raise ValueError(f"curves must be (runs, {len(x)}) for {len(x)} points, got {curves.shape}")
+    (line,) = ax.plot(x, curves.mean(axis=0), "o-", ms=2.5, lw=1.8, color=color,
+                      label=f"{label}, mean of {len(curves)}")
+    if len(curves) > 1:
+        ax.fill_between(x, curves.min(axis=0), curves.max(axis=0), color=line.get_color(),
+                        alpha=0.2, lw=0)
+    ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))

@@ -101,3 +101,34 @@ def evaluate_policy(
         if episode + 1 < episodes:
             obs, _ = env.reset()
     return returns
+
+
+def evaluate_policy_exactly(env: gym.Env, policy: np.ndarray, horizon: int | None = None) -> np.ndarray:
+    """The expected undiscounted return of the fixed policy π from every start state within
+    `horizon` steps, computed from the model: V_H: (S,). No simulation, so no sampling noise.
+
+        V_0(s) = 0,   V_h(s) = R(s, π(s)) + Σ_s′ P_cont(s, π(s), s′)·V_{h−1}(s′)
+
+    V_h(s) is what is still to come with h steps left, so V_H is the mean that `evaluate_policy`
+    estimates when H is the time limit: the default is the env's own (`env.spec.max_episode_steps`,
+    100 on FrozenLake-v1). On FrozenLake, V_H(s) is the probability of reaching the goal from s.
+
+        >>> env = gym.make("FrozenLake-v1", is_slippery=False)
+        >>> _, _, policy = value_iteration(env, gamma=0.9)
+        >>> float(evaluate_policy_exactly(env, policy)[0]), float(evaluate_policy_exactly(env, policy, 5)[0])
+        (1.0, 0.0)
+    """
+    if horizon is None:
+        horizon = env.spec.max_episode_steps if env.spec is not None else None
+        if horizon is None:
+            raise ValueError("the env has no time limit: pass horizon, the number of steps")
+    if horizon < 0:
+        raise ValueError(f"horizon must be >= 0, got {horizon}")
+    R, P_cont = tabular_model(env)  # (S, A), (S, A, S)
+    s = np.arange(R.shape[0])  # (S,)
+    policy = np.asarray(policy)  # (S,)
+    R_pi, P_pi = R[s, policy], P_cont[s, policy]  # (S,), (S, S): the model under π
+    V = np.zeros(R.shape[0])  # (S,) with 0 steps left
+    for _ in range(horizon):
+        V = R_pi + P_pi @ V  # (S,): one more step left
+    return V
