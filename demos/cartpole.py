@@ -106,8 +106,9 @@ def main(argv=None) -> dict:
     if is_cartpole:
         print(f"(A return of {limit} means the pole never fell: the TimeLimit truncated the episode.)")
     if args.preset == "keras-rl":
-        print("The tutorial's budget of 5,000 steps is short for DQN: most seeds are still far from "
-              "solving CartPole-v0 after it (docs/benchmarks.md has measured figures). Try --steps 30000.")
+        print("The tutorial's budget of 5,000 steps is short for DQN. Measured over seeds 0-9 "
+              "(docs/benchmarks.md): one seed's greedy mean touched 195 once, none held it, and the "
+              "final 20-episode means were 35 to 111. Compare the default: python demos/cartpole.py")
 
     agent.save(os.path.join(args.out, "agent.npz"))
     history.to_csv(os.path.join(args.out, "history.csv"))

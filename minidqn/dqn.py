@@ -6,12 +6,13 @@ to its line, and lists where this implementation departs from the paper.
 
 from __future__ import annotations
 
-import json
+import math
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 
+from minidqn import checkpoint
 from minidqn.history import History
 from minidqn.losses import huber_loss, mse_loss
 from minidqn.nn import MLP, soft_update
@@ -19,8 +20,7 @@ from minidqn.optim import Adam
 from minidqn.progress import Progress
 from minidqn.replay import ReplayBuffer
 from minidqn.schedules import ConstantSchedule, ExponentialSchedule, LinearSchedule
-
-FORMAT = "minidqn.DQNAgent/1"  # written into every checkpoint, checked on load
+from minidqn.validation import check, is_int, is_real, make_plain
 
 
 @dataclass(frozen=True)
@@ -53,32 +53,40 @@ class DQNConfig:
     dtype: str = "float32"  # network and replay precision; float32 is faster on the CPU
 
     def __post_init__(self):
-        object.__setattr__(self, "hidden_sizes", tuple(self.hidden_sizes))
-        _check(len(self.hidden_sizes) >= 1 and all(_is_int(h) and h >= 1 for h in self.hidden_sizes),
-               "hidden_sizes", self.hidden_sizes, "a non-empty tuple of positive integers")
-        _check(0.0 <= self.gamma <= 1.0, "gamma", self.gamma, "in [0, 1]")
-        _check(0 < self.lr <= 1, "lr", self.lr, "in (0, 1]")
-        _check(self.lr_end is None or 0 < self.lr_end <= self.lr, "lr_end", self.lr_end, f"in (0, lr={self.lr}] or None")
+        # NOTE: a dataclass does not check types. DQNConfig(double_dqn="False") would turn double
+        # DQN *on* ("False" is a non-empty string, so it is true), and a gamma read from a text
+        # file as "0.99" would fail deep inside training. So every field's type is checked too.
+        check(self, isinstance(self.hidden_sizes, (tuple, list)) and len(self.hidden_sizes) >= 1
+              and all(is_int(h) and h >= 1 for h in self.hidden_sizes), "hidden_sizes",
+              "a non-empty tuple of positive integers")
+        check(self, is_real(self.gamma) and 0.0 <= self.gamma <= 1.0, "gamma", "a number in [0, 1]")
+        check(self, is_real(self.lr) and 0 < self.lr <= 1, "lr", "a number in (0, 1]")
+        check(self, self.lr_end is None or (is_real(self.lr_end) and 0 < self.lr_end <= self.lr), "lr_end",
+              f"a number in (0, lr={self.lr}] or None")
         for name in ("batch_size", "buffer_size", "train_freq", "gradient_steps", "target_update_interval"):
-            value = getattr(self, name)
-            _check(_is_int(value) and value >= 1, name, value, "a positive integer")
-        _check(_is_int(self.learning_starts) and self.learning_starts >= 0, "learning_starts",
-               self.learning_starts, "an integer ≥ 0")
-        _check(self.batch_size <= self.buffer_size, "batch_size", self.batch_size,
-               f"at most buffer_size ({self.buffer_size})")
-        _check(0.0 < self.tau <= 1.0, "tau", self.tau, "in (0, 1]")
-        _check(self.loss in ("huber", "mse"), "loss", self.loss, "'huber' or 'mse'")
-        _check(self.huber_delta > 0, "huber_delta", self.huber_delta, "> 0")
-        _check(self.max_grad_norm is None or self.max_grad_norm > 0, "max_grad_norm",
-               self.max_grad_norm, "> 0 or None")
-        _check(self.exploration in ("constant", "linear", "exponential"), "exploration",
-               self.exploration, "'constant', 'linear' or 'exponential'")
+            check(self, is_int(getattr(self, name)) and getattr(self, name) >= 1, name, "a positive integer")
+        check(self, is_int(self.learning_starts) and self.learning_starts >= 0, "learning_starts",
+              "an integer ≥ 0")
+        check(self, self.batch_size <= self.buffer_size, "batch_size", f"at most buffer_size ({self.buffer_size})")
+        check(self, is_real(self.tau) and 0.0 < self.tau <= 1.0, "tau", "a number in (0, 1]")
+        check(self, isinstance(self.loss, str) and self.loss in ("huber", "mse"), "loss", "'huber' or 'mse'")
+        check(self, is_real(self.huber_delta) and self.huber_delta > 0, "huber_delta", "a finite number > 0")
+        check(self, self.max_grad_norm is None or (is_real(self.max_grad_norm) and self.max_grad_norm > 0),
+              "max_grad_norm", "a finite number > 0, or None")
+        check(self, isinstance(self.double_dqn, (bool, np.bool_)), "double_dqn", "True or False")
+        schedules = ("constant", "linear", "exponential")
+        check(self, isinstance(self.exploration, str) and self.exploration in schedules, "exploration",
+              "'constant', 'linear' or 'exponential'")
         for name in ("epsilon_start", "epsilon_end"):
-            _check(0.0 <= getattr(self, name) <= 1.0, name, getattr(self, name), "in [0, 1]")
-        _check(0.0 < self.exploration_fraction <= 1.0, "exploration_fraction",
-               self.exploration_fraction, "in (0, 1]")
-        _check(0.0 < self.epsilon_decay < 1.0, "epsilon_decay", self.epsilon_decay, "in (0, 1)")
-        _check(self.dtype in ("float32", "float64"), "dtype", self.dtype, "'float32' or 'float64'")
+            value = getattr(self, name)
+            check(self, is_real(value) and 0.0 <= value <= 1.0, name, "a number in [0, 1]")
+        check(self, is_real(self.exploration_fraction) and 0.0 < self.exploration_fraction <= 1.0,
+              "exploration_fraction", "a number in (0, 1]")
+        check(self, is_real(self.epsilon_decay) and 0.0 < self.epsilon_decay < 1.0, "epsilon_decay",
+              "a number in (0, 1)")
+        check(self, isinstance(self.dtype, str) and self.dtype in ("float32", "float64"), "dtype",
+              "'float32' or 'float64'")
+        make_plain(self)  # NumPy scalars become Python values: a checkpoint stores the config as JSON
 
 
 def keras_rl_target_update(target_model_update: float) -> dict:
@@ -123,8 +131,10 @@ class DQNAgent:
         self.config = config = config if config is not None else DQNConfig()
         if not isinstance(config, DQNConfig):
             raise TypeError(f"config must be a DQNConfig, got {type(config).__name__}")
+        if not (is_int(seed) and seed >= 0):
+            raise ValueError(f"seed must be an integer ≥ 0, got {seed!r}")
         self.dtype = np.dtype(config.dtype)
-        self.seed = seed
+        self.seed = int(seed)
         # One seed, one tree of generators: network init, exploration, replay sampling, env resets.
         init_seq, act_seq, replay_seq, env_seq = np.random.SeedSequence(seed).spawn(4)
         self.rng = np.random.default_rng(act_seq)
@@ -178,7 +188,7 @@ class DQNAgent:
             raise ValueError(f"obs must have shape ({self.obs_dim},), got {obs.shape}")
         if not np.all(np.isfinite(obs)):
             raise ValueError(f"obs must be finite, got {obs}")
-        if not 0.0 <= epsilon <= 1.0:
+        if not (is_real(epsilon) and 0.0 <= epsilon <= 1.0):
             raise ValueError(f"epsilon must be in [0, 1], got {epsilon}")
         return self._act(obs, epsilon)
 
@@ -236,64 +246,96 @@ class DQNAgent:
             soft_update(self.target, self.online, c.tau)
         return loss
 
-    def train(self, env, total_steps: int, callback=None, verbose: int = 1) -> History:
+    def train(self, env, total_steps: int, callback=None, verbose: int = 1,
+              checkpoint_path: str | os.PathLike | None = None, checkpoint_every: int | None = None) -> History:
         """Run the DQN loop for `total_steps` env steps and return the history of the episodes
         finished in this call.
 
         `callback(agent, step)` runs at the end of each episode; returning False stops training.
         A second call continues the step counter and the ε schedule, starting a fresh episode.
         verbose: 0 silent, 1 a progress line every few seconds, 2 a line per episode.
+
+        With `checkpoint_path`, the agent is saved there (atomically, see `save`) each time
+        num_steps reaches a multiple of `checkpoint_every`, when the call ends, and on Ctrl-C: a
+        KeyboardInterrupt ends the call early and returns the history so far. If the TD loss or
+        a parameter becomes NaN or infinite, a DivergenceError stops training; a checkpoint is
+        only ever written with every parameter finite, so the last one is left good.
         """
-        if not (_is_int(total_steps) and total_steps >= 1):
+        if not (is_int(total_steps) and total_steps >= 1):
             raise ValueError(f"total_steps must be a positive integer, got {total_steps!r}")
+        if callback is not None and not callable(callback):
+            raise TypeError(f"callback must be callable or None, got {callback!r}")
+        if verbose not in (0, 1, 2):
+            raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
+        checkpoint.check_arguments(checkpoint_path, checkpoint_every)
         check_spaces(env.observation_space, env.action_space, self.obs_dim, self.n_actions)
         c = self.config
         if self.horizon is None:
             self.horizon = total_steps
             self.schedule = self._make_schedule()
         history, progress = History(), Progress(total_steps, verbose)
+        # The next multiple of checkpoint_every, counted over all train() calls; -1: never.
+        next_save = (self.num_steps // checkpoint_every + 1) * checkpoint_every if checkpoint_every else -1
         obs, _ = env.reset(seed=int(self.env_rng.integers(2**31)))
         obs = np.asarray(obs, self.dtype)
         episode_return, episode_length, episode_losses = 0.0, 0, []
-        for _ in range(total_steps):
-            # 1. Act ε-greedily in the current state.
-            epsilon = self.epsilon()
-            action = self._act(obs, epsilon)
-            # 2. Step the environment.
-            next_obs, reward, terminated, truncated, _ = env.step(action)
-            next_obs = np.asarray(next_obs, self.dtype)
-            # 3. Store the transition.
-            # NOTE: store `terminated`, not `terminated or truncated`. A time limit (truncation)
-            # stops the episode but not the task: the state after it still has value, so the TD
-            # target must bootstrap from it. Only a true termination has no future.
-            self.buffer.push(obs, action, reward, next_obs, terminated)
-            obs = next_obs  # NOTE: without this the agent would act forever from the first state
-            self.num_steps += 1
-            episode_return += reward
-            episode_length += 1
-            # 4. Learn from a replayed mini-batch, and 5. move the target network (inside learn).
-            if self.num_steps > c.learning_starts and self.num_steps % c.train_freq == 0:
-                for _ in range(c.gradient_steps):
-                    episode_losses.append(self.learn())
-            # 6. Log the finished episode and start a new one.
-            if terminated or truncated:
-                self.num_episodes += 1
-                mean_loss = float(np.mean(episode_losses)) if episode_losses else float("nan")
-                history.append(episode_return, episode_length, epsilon, mean_loss, self.num_steps,
-                               progress.elapsed())
-                progress.episode(self, history)
-                if callback is not None and callback(self, self.num_steps) is False:
-                    break
-                obs, _ = env.reset()
-                obs = np.asarray(obs, self.dtype)
-                episode_return, episode_length, episode_losses = 0.0, 0, []
-            progress.step(self, history)
+        interrupted = False
+        try:
+            for _ in range(total_steps):
+                # 1. Act ε-greedily in the current state.
+                epsilon = self.epsilon()
+                action = self._act(obs, epsilon)
+                # 2. Step the environment.
+                next_obs, reward, terminated, truncated, _ = env.step(action)
+                next_obs = np.asarray(next_obs, self.dtype)
+                # 3. Store the transition.
+                # NOTE: store `terminated`, not `terminated or truncated`. A time limit (truncation)
+                # stops the episode but not the task: the state after it still has value, so the TD
+                # target must bootstrap from it. Only a true termination has no future.
+                self.buffer.push(obs, action, reward, next_obs, terminated)
+                obs = next_obs  # NOTE: without this the agent would act forever from the first state
+                self.num_steps += 1
+                episode_return += reward
+                episode_length += 1
+                # 4. Learn from a replayed mini-batch, and 5. move the target network (inside learn).
+                if self.num_steps > c.learning_starts and self.num_steps % c.train_freq == 0:
+                    for _ in range(c.gradient_steps):
+                        loss = self.learn()
+                        # NOTE: the divergence guard checks one float per step, no array: a NaN
+                        # or infinite weight makes the next loss NaN, so the loss catches both.
+                        if not math.isfinite(loss):
+                            raise checkpoint.diverged(self, f"the TD loss is {loss}", checkpoint_path)
+                        episode_losses.append(loss)
+                # 6. Log the finished episode and start a new one.
+                if terminated or truncated:
+                    self.num_episodes += 1
+                    mean_loss = float(np.mean(episode_losses)) if episode_losses else float("nan")
+                    history.append(episode_return, episode_length, epsilon, mean_loss, self.num_steps,
+                                   progress.elapsed())
+                    progress.episode(self, history)
+                    if callback is not None and callback(self, self.num_steps) is False:
+                        break
+                    obs, _ = env.reset()
+                    obs = np.asarray(obs, self.dtype)
+                    episode_return, episode_length, episode_losses = 0.0, 0, []
+                # 7. Save a checkpoint every checkpoint_every env steps.
+                if self.num_steps == next_save:
+                    checkpoint.save_if_finite(self, checkpoint_path)
+                    next_save += checkpoint_every
+                progress.step(self, history)
+        except KeyboardInterrupt:  # Ctrl-C: keep what was learned, return the history so far
+            interrupted = True
+        checkpoint.save_if_finite(self, checkpoint_path)  # the full NaN/inf scan, then the last checkpoint
+        if interrupted:
+            saved = (f"saved a checkpoint to {os.fspath(checkpoint_path)}" if checkpoint_path is not None
+                     else "no checkpoint_path, nothing saved")
+            print(f"training interrupted at env step {self.num_steps:,}: {saved}", flush=True)
         progress.close(self, history)
         return history
 
     def evaluate(self, env, episodes: int = 10, seed: int = 0) -> np.ndarray:
         """Greedy (ε = 0) returns of `episodes` episodes; the env is reset with `seed` first."""
-        if not (_is_int(episodes) and episodes >= 1):
+        if not (is_int(episodes) and episodes >= 1):
             raise ValueError(f"episodes must be a positive integer, got {episodes!r}")
         returns = np.zeros(episodes)
         for i in range(episodes):
@@ -305,49 +347,25 @@ class DQNAgent:
                 done = terminated or truncated
         return returns
 
-    # --- checkpoints -----------------------------------------------------------------------
+    # --- checkpoints ---------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:
-        """Write the networks and config to one .npz, replacing `path` only once fully written."""
-        meta = {"format": FORMAT, "obs_dim": self.obs_dim, "n_actions": self.n_actions,
-                "config": asdict(self.config), "seed": self.seed}
-        path = os.fspath(path)
-        tmp = f"{path}.tmp"
-        with open(tmp, "wb") as f:
-            np.savez(f, meta=np.array(json.dumps(meta)), online=self.online.flat_params,
-                     target=self.target.flat_params)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        """Write everything needed to continue training (networks, Adam, counters, replay buffer,
+        generators) to one .npz at exactly `path`, atomically: see minidqn/checkpoint.py."""
+        checkpoint.save_dqn(self, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> DQNAgent:
-        """An agent with the saved networks and config. Never unpickles: loading runs no code."""
-        import gymnasium as gym
-
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                meta = json.loads(str(data["meta"]))
-                online, target = data["online"], data["target"]
-        except (OSError, ValueError, KeyError) as error:
-            raise ValueError(f"{path} is not a readable minidqn checkpoint: {error}") from None
-        if meta.get("format") != FORMAT:
-            raise ValueError(f"{path} has format {meta.get('format')!r}, expected {FORMAT!r}")
-        known = {f.name for f in fields(DQNConfig)}
-        config = DQNConfig(**{k: v for k, v in meta["config"].items() if k in known})
-        obs_space = gym.spaces.Box(-np.inf, np.inf, (meta["obs_dim"],), np.float32)
-        agent = cls(obs_space, gym.spaces.Discrete(meta["n_actions"]), config, seed=meta["seed"])
-        for net, values in ((agent.online, online), (agent.target, target)):
-            if values.shape != net.flat_params.shape:
-                raise ValueError(f"{path}: parameter vector {values.shape} does not fit {net.sizes}")
-            net.flat_params[:] = values
-        return agent
+        """The agent saved at `path`, ready to act or to train on exactly as if never stopped.
+        Never unpickles; a file that is not such a checkpoint raises a ValueError saying why."""
+        return checkpoint.load_dqn(cls, path)
 
 
 def check_spaces(observation_space, action_space, obs_dim: int | None = None, n_actions: int | None = None):
     """(D, A) for a Box observation of shape (D,) and Discrete(A) actions; ValueError otherwise."""
     from gymnasium import spaces
 
-    if not isinstance(observation_space, spaces.Box) or len(observation_space.shape) != 1:
+    is_box = isinstance(observation_space, spaces.Box)
+    if not (is_box and len(observation_space.shape) == 1 and observation_space.shape[0] >= 1):
         raise ValueError(
             "DQNAgent supports a Box observation space of shape (D,) (a flat vector); got "
             f"{observation_space}. Flatten images or wrap Discrete observations as one-hot vectors."
@@ -367,11 +385,3 @@ def _huber(delta: float):
 
     return loss
 
-
-def _is_int(value) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
-def _check(ok: bool, name: str, value, allowed: str) -> None:
-    if not ok:
-        raise ValueError(f"DQNConfig.{name} must be {allowed}, got {value!r}")

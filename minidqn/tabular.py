@@ -18,22 +18,21 @@ derivation and the measured results are in docs/tabular.md, the demo is demos/fr
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from minidqn import checkpoint
 from minidqn.discretizer import Discretizer
 from minidqn.history import EpisodeTable
 from minidqn.schedules import LinearSchedule
+from minidqn.validation import is_real, make_plain
 from minidqn.value_iteration import evaluate_policy, value_iteration
-
-FORMAT = "minidqn.QLearningAgent/1"  # written into every saved agent, checked on load
 
 __all__ = [
     "Discretizer",
@@ -58,14 +57,17 @@ class QLearningConfig:
     epsilon_decay_episodes: int = 10_000  # episodes over which ε falls linearly to epsilon_end
 
     def __post_init__(self):
-        _check(0.0 <= self.gamma <= 1.0, "gamma", self.gamma, "in [0, 1]")
+        _check(is_real(self.gamma) and 0.0 <= self.gamma <= 1.0, "gamma", self.gamma, "in [0, 1]")
         for name in ("alpha_start", "alpha_end"):
-            _check(0.0 < getattr(self, name) <= 1.0, name, getattr(self, name), "in (0, 1]")
+            value = getattr(self, name)
+            _check(is_real(value) and 0.0 < value <= 1.0, name, value, "in (0, 1]")
         for name in ("epsilon_start", "epsilon_end"):
-            _check(0.0 <= getattr(self, name) <= 1.0, name, getattr(self, name), "in [0, 1]")
+            value = getattr(self, name)
+            _check(is_real(value) and 0.0 <= value <= 1.0, name, value, "in [0, 1]")
         for name in ("alpha_decay_episodes", "epsilon_decay_episodes"):
             value = getattr(self, name)
             _check(_is_int(value) and value >= 1, name, value, "a positive integer (episodes)")
+        make_plain(self)  # NumPy scalars become Python ones, for the JSON of save()
 
 
 @dataclass
@@ -216,41 +218,14 @@ class QLearningAgent:
         return evaluate_policy(env, policy, episodes, seed, self.state_index)
 
     def save(self, path: str | Path) -> None:
-        """Write one .npz at exactly `path`: the table, the config and the counters as JSON, the
+        """Write one .npz at exactly `path`, atomically: the table, the config and counters, the
         generator's state (so a loaded agent continues the same random stream) and the grid."""
-        meta = {"format": FORMAT, "config": asdict(self.config), "episodes_done": self.episodes_done,
-                "env_steps": self.env_steps, "rng_state": self.rng.bit_generator.state}
-        arrays = {"meta": np.array(json.dumps(meta)), "q": self.q}
-        if self.discretizer is not None:
-            d = self.discretizer
-            arrays.update(low=d.low, high=d.high, bins=d.bins)
-        with open(path, "wb") as file:  # a file object: np.savez would append ".npz" to a name
-            np.savez(file, **arrays)
+        checkpoint.save_q_learning(self, path)
 
     @classmethod
     def load(cls, path: str | Path) -> QLearningAgent:
-        """Rebuild an agent written by `save`. Never unpickles: the strings are stored as JSON."""
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                meta = json.loads(str(data["meta"]))
-                q = data["q"]  # (S, A)
-                grid = (data["low"], data["high"], data["bins"]) if "bins" in data else None
-        except (OSError, ValueError, KeyError) as error:
-            raise ValueError(f"{path} is not a readable QLearningAgent file: {error}") from None
-        if meta.get("format") != FORMAT:
-            raise ValueError(f"{path} has format {meta.get('format')!r}, expected {FORMAT!r}")
-        n_states, n_actions = q.shape
-        discretizer = Discretizer(*grid) if grid is not None else None
-        if discretizer is None:
-            observation_space = spaces.Discrete(n_states)
-        else:
-            observation_space = spaces.Box(-np.inf, np.inf, shape=discretizer.low.shape)
-        config = QLearningConfig(**meta["config"])
-        agent = cls(observation_space, spaces.Discrete(n_actions), config, discretizer=discretizer)
-        agent.q[:] = q
-        agent.episodes_done, agent.env_steps = meta["episodes_done"], meta["env_steps"]
-        agent.rng.bit_generator.state = meta["rng_state"]
-        return agent
+        """Rebuild an agent written by `save`. Never unpickles; a bad file raises a ValueError."""
+        return checkpoint.load_q_learning(cls, path)
 
 
 def _is_int(value: object) -> bool:

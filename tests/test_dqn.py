@@ -282,10 +282,10 @@ def test_save_load_gives_identical_q_values_and_actions(tmp_path, rng):
 
 def test_load_refuses_files_that_are_not_checkpoints(tmp_path):
     (tmp_path / "junk.npz").write_bytes(b"not a zip file at all")
-    with pytest.raises(ValueError, match="not a readable minidqn checkpoint"):
+    with pytest.raises(ValueError, match="not a readable DQNAgent checkpoint"):
         DQNAgent.load(tmp_path / "junk.npz")
     np.savez(tmp_path / "other.npz", weights=np.zeros(3))
-    with pytest.raises(ValueError, match="not a readable minidqn checkpoint"):
+    with pytest.raises(ValueError, match="not a readable DQNAgent checkpoint"):
         DQNAgent.load(tmp_path / "other.npz")
 
 

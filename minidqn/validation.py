@@ -1,0 +1,37 @@
+"""Checks shared by the config dataclasses, so that a bad value fails at once, naming its field."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import fields
+
+import numpy as np
+
+
+def is_int(value: object) -> bool:
+    """An int, NumPy's included, but not a bool (True would pass as 1)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def is_real(value: object) -> bool:
+    """A finite int or float, NumPy's included, but not a bool, a string or NaN."""
+    return (isinstance(value, (int, float, np.integer, np.floating))
+            and not isinstance(value, (bool, np.bool_)) and math.isfinite(value))
+
+
+def check(config: object, ok: bool, name: str, allowed: str) -> None:
+    """ValueError "DQNConfig.gamma must be a number in [0, 1], got 1.5" unless `ok`."""
+    if not ok:
+        raise ValueError(f"{type(config).__name__}.{name} must be {allowed}, got {getattr(config, name)!r}")
+
+
+def make_plain(config: object) -> None:
+    """Replace the NumPy scalars in a frozen dataclass by the Python values they hold, and lists
+    by tuples, so that a checkpoint can store the config as JSON and rebuild an equal one."""
+    for f in fields(config):
+        value = getattr(config, f.name)
+        if isinstance(value, (list, tuple)):
+            value = tuple(v.item() if isinstance(v, np.generic) else v for v in value)
+        elif isinstance(value, np.generic):
+            value = value.item()
+        object.__setattr__(config, f.name, value)
