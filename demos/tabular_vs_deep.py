@@ -16,8 +16,9 @@ as a horizontal line. There the greedy success rate is computed exactly from the
     python demos/tabular_vs_deep.py --part frozenlake --seeds 5
     python demos/tabular_vs_deep.py --dqn.lr 5e-4 --tabular.alpha_end 0.05    # config fields
 
-Configs. DQN uses DQNConfig() in both parts. On FrozenLake its γ = 0.99 is value iteration's,
-so the optimum drawn is the optimum of the problem DQN solves; its ε falls linearly over the
+Configs. DQN uses DQNConfig() in both parts, except that on FrozenLake its γ is set to value
+iteration's (the tabular config's), so the optimum drawn is the optimum of the problem DQN
+solves; its ε falls linearly over the
 first 10% of the steps (5,000 of 50,000: several hundred mostly random episodes), which reach
 the goal often enough to start from, although a random walk reaches it in only about 1.5% of
 episodes. Tabular Q-learning uses QLearningConfig() on FrozenLake, and on CartPole the settings
@@ -215,7 +216,9 @@ def train_frozenlake(kind: str, seed: int, grid: np.ndarray, optimum: float, arg
         agent = QLearningAgent(env.observation_space, env.action_space, tabular_config, seed=seed)
     else:
         env = FlattenObservation(lake)  # the Discrete(16) state s becomes the one-hot vector e_s
-        agent = DQNAgent(env.observation_space, env.action_space, dqn_config, seed=seed)
+        # The same γ as value iteration, so the optimum drawn is the optimum of DQN's problem too.
+        config = dataclasses.replace(dqn_config, gamma=tabular_config.gamma)
+        agent = DQNAgent(env.observation_space, env.action_space, config, seed=seed)
     one_hot_states = np.eye(lake.observation_space.n)  # (S, S): row s is e_s
 
     def greedy_success(agent, k: int) -> float:

@@ -28,7 +28,7 @@ class DQNConfig:
     """Every hyperparameter of the agent. The defaults solve CartPole-v1 (docs/benchmarks.md)."""
 
     hidden_sizes: tuple[int, ...] = (64, 64)  # widths of the hidden ReLU layers
-    gamma: float = 0.99  # γ, discount factor
+    gamma: float = 0.995  # γ, discount factor
     lr: float = 1e-3  # Adam's step size at the start
     lr_end: float | None = 1e-5  # if set, the step size decays linearly to this over the first train()
     batch_size: int = 64  # B, transitions per gradient step
@@ -47,7 +47,7 @@ class DQNConfig:
     double_dqn: bool = True  # online net picks a′, target net evaluates it (van Hasselt, 2016)
     exploration: str = "linear"  # ε schedule: "constant", "linear" or "exponential"
     epsilon_start: float = 1.0  # ε at step 0 (linear, exponential)
-    epsilon_end: float = 0.05  # final ε; the constant ε of "constant"
+    epsilon_end: float = 0.1  # final ε; the constant ε of "constant"
     exploration_fraction: float = 0.1  # linear: share of the first train()'s steps spent annealing
     epsilon_decay: float = 0.999  # exponential: ε multiplied by this every env step
     dtype: str = "float32"  # network and replay precision; float32 is faster on the CPU

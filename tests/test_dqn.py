@@ -127,7 +127,7 @@ def test_td_target_on_a_hand_made_batch(double_dqn, expected):
 
 
 def test_td_target_ignores_the_next_state_only_on_termination():
-    agent = _agent(DQNConfig(dtype="float64"))
+    agent = _agent(DQNConfig(gamma=0.99, dtype="float64"))
     next_obs = np.array([[0.2, -0.4], [0.2, -0.4]])
     y = agent.td_target(np.array([1.0, 1.0]), next_obs, np.array([1.0, 0.0]))
     next_value = agent.target.predict(next_obs[:1])[0, np.argmax(agent.online.predict(next_obs[:1]))]
@@ -220,7 +220,7 @@ def test_soft_target_update_is_exact_each_gradient_step(rng):
 
 
 def test_epsilon_schedules():
-    linear = _agent(DQNConfig(exploration_fraction=0.5, learning_starts=1000), obs_dim=1)
+    linear = _agent(DQNConfig(exploration_fraction=0.5, epsilon_end=0.05, learning_starts=1000), obs_dim=1)
     linear.train(OneStateEnv(True), 100, verbose=0)  # horizon: 0.5 · 100 = 50 steps
     assert linear.epsilon(0) == 1.0 and linear.epsilon(25) == pytest.approx(0.525)
     assert linear.epsilon(50) == pytest.approx(0.05)
@@ -231,7 +231,7 @@ def test_epsilon_schedules():
 
 def test_second_train_call_continues_counters_and_schedule():
     env = OneStateEnv(True)
-    agent = DQNAgent(env.observation_space, env.action_space, DQNConfig(learning_starts=10), seed=0)
+    agent = DQNAgent(env.observation_space, env.action_space, DQNConfig(learning_starts=10, epsilon_end=0.05), seed=0)
     agent.train(env, 30, verbose=0)
     history = agent.train(env, 20, verbose=0)
     assert agent.num_steps == 50 and agent.num_updates == 40 and agent.num_episodes == 50
