@@ -101,10 +101,11 @@ def print_table(results: list[dict], summary: dict) -> None:
 
 
 def compare_sb3(config: DQNConfig, env_id: str, steps: int) -> dict:
-    """Env steps per second of Stable-Baselines3's DQN and of ours, same settings, one process.
+    """Env steps per second of Stable-Baselines3's DQN and of ours while training, same settings.
 
-    Both train `steps` env steps (the first `learning_starts` without gradient steps) with one
-    thread each: torch.set_num_threads(1), like our OPENBLAS_NUM_THREADS=1. SB3 counts its
+    Each library first runs its `learning_starts` warm-up steps (no gradient steps, not timed),
+    then `steps` more are timed, every one with its gradient steps. One thread each:
+    torch.set_num_threads(1), like our OPENBLAS_NUM_THREADS=1. SB3 counts its
     target_update_interval in env steps and we count gradient steps; with train_freq = 1 and
     gradient_steps = 1, the two are the same. SB3 is never a dependency of minidqn: install it
     yourself (pip install stable-baselines3) to run this.
@@ -117,6 +118,7 @@ def compare_sb3(config: DQNConfig, env_id: str, steps: int) -> dict:
         return {"skipped": "stable-baselines3 not installed"}
     torch.set_num_threads(1)
     c = config
+    warm_up = max(c.learning_starts, c.batch_size)
     model = DQN("MlpPolicy", gym.make(env_id), learning_rate=c.lr, buffer_size=c.buffer_size,
                 learning_starts=c.learning_starts, batch_size=c.batch_size, tau=c.tau, gamma=c.gamma,
                 train_freq=c.train_freq, gradient_steps=c.gradient_steps,
@@ -124,19 +126,21 @@ def compare_sb3(config: DQNConfig, env_id: str, steps: int) -> dict:
                 exploration_fraction=c.exploration_fraction, exploration_initial_eps=c.epsilon_start,
                 exploration_final_eps=c.epsilon_end, max_grad_norm=c.max_grad_norm or 1e9,
                 policy_kwargs={"net_arch": list(c.hidden_sizes)}, device="cpu", seed=0, verbose=0)
+    model.learn(total_timesteps=warm_up)
     start = time.perf_counter()
-    model.learn(total_timesteps=steps)
+    model.learn(total_timesteps=steps, reset_num_timesteps=False)
     sb3_rate = steps / (time.perf_counter() - start)
     env = gym.make(env_id)
     agent = DQNAgent(env.observation_space, env.action_space, config, seed=0)
+    agent.train(env, warm_up + steps, callback=lambda agent, step: step < warm_up, verbose=0)
     start = time.perf_counter()
     agent.train(env, steps, verbose=0)
     ours = steps / (time.perf_counter() - start)
-    print(f"throughput over {steps:,} env steps ({c.learning_starts:,} of them warm-up), one thread each: "
+    print(f"training throughput over {steps:,} env steps after a {warm_up:,}-step warm-up, one thread each: "
           f"minidqn {ours:,.0f} steps/s, Stable-Baselines3 {sb3_rate:,.0f} steps/s "
           f"(torch {torch.__version__}); ratio {ours / sb3_rate:.1f}x")
-    return {"steps": steps, "minidqn_steps_per_second": ours, "sb3_steps_per_second": sb3_rate,
-            "ratio": ours / sb3_rate, "torch": torch.__version__}
+    return {"steps": steps, "warm_up": warm_up, "minidqn_steps_per_second": ours,
+            "sb3_steps_per_second": sb3_rate, "ratio": ours / sb3_rate, "torch": torch.__version__}
 
 
 def main(argv=None) -> dict:
@@ -152,7 +156,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--json", default="runs/benchmark.json", help="where to write the results")
     parser.add_argument("--compare-sb3", action="store_true",
                         help="also time Stable-Baselines3's DQN with the same settings (if installed)")
-    parser.add_argument("--sb3-steps", type=int, default=6000, help="env steps timed for each library")
+    parser.add_argument("--sb3-steps", type=int, default=5000, help="env steps timed after warm-up, per library")
     add_config_flags(parser, DQNConfig)
     args = parser.parse_args(argv)
     keras_rl = args.preset == "keras-rl"

@@ -8,6 +8,7 @@ parameter, so views into a network's parameter vector stay valid.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -112,8 +113,10 @@ class Adam(_Optimizer):
         #   lr·m̂/(√v̂ + eps) = step_size·m/(√v + eps_hat),
         #   step_size = lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ),  eps_hat = eps·√(1 − β₂ᵗ)
         # which spares two full-size divisions and their temporaries on every step.
-        step_size = self.lr * np.sqrt(bias2) / bias1
-        eps_hat = self.eps * np.sqrt(bias2)
+        # NOTE: math.sqrt keeps these Python floats; a NumPy float64 scalar would promote the
+        # float32 moments to float64 on every step (NumPy 2's promotion rules).
+        step_size = self.lr * math.sqrt(bias2) / bias1
+        eps_hat = self.eps * math.sqrt(bias2)
         for p, g, m, v in zip(self.params, grads, self.m, self.v):
             m *= self.beta1
             m += (1.0 - self.beta1) * g
