@@ -31,7 +31,7 @@ from minidqn import checkpoint
 from minidqn.discretizer import Discretizer
 from minidqn.history import EpisodeTable
 from minidqn.schedules import LinearSchedule
-from minidqn.validation import is_real, make_plain
+from minidqn.validation import check, is_int, is_real, make_plain
 from minidqn.value_iteration import evaluate_policy, value_iteration
 
 __all__ = [
@@ -57,16 +57,16 @@ class QLearningConfig:
     epsilon_decay_episodes: int = 10_000  # episodes over which ε falls linearly to epsilon_end
 
     def __post_init__(self):
-        _check(is_real(self.gamma) and 0.0 <= self.gamma <= 1.0, "gamma", self.gamma, "in [0, 1]")
+        check(self, is_real(self.gamma) and 0.0 <= self.gamma <= 1.0, "gamma", "in [0, 1]")
         for name in ("alpha_start", "alpha_end"):
             value = getattr(self, name)
-            _check(is_real(value) and 0.0 < value <= 1.0, name, value, "in (0, 1]")
+            check(self, is_real(value) and 0.0 < value <= 1.0, name, "in (0, 1]")
         for name in ("epsilon_start", "epsilon_end"):
             value = getattr(self, name)
-            _check(is_real(value) and 0.0 <= value <= 1.0, name, value, "in [0, 1]")
+            check(self, is_real(value) and 0.0 <= value <= 1.0, name, "in [0, 1]")
         for name in ("alpha_decay_episodes", "epsilon_decay_episodes"):
             value = getattr(self, name)
-            _check(_is_int(value) and value >= 1, name, value, "a positive integer (episodes)")
+            check(self, is_int(value) and value >= 1, name, "a positive integer (episodes)")
         make_plain(self)  # NumPy scalars become Python ones, for the JSON of save()
 
 
@@ -161,7 +161,7 @@ class QLearningAgent:
         call continues the episode counter, and with it the α and ε schedules. verbose: 0 silent,
         1 a progress line every `log_every` episodes (by default a tenth of the run).
         """
-        if not (_is_int(episodes) and episodes >= 1):
+        if not (is_int(episodes) and episodes >= 1):
             raise ValueError(f"episodes must be a positive int, got {episodes!r}")
         log_every = log_every or max(1, episodes // 10)
         history = TrainingHistory()
@@ -226,15 +226,6 @@ class QLearningAgent:
     def load(cls, path: str | Path) -> QLearningAgent:
         """Rebuild an agent written by `save`. Never unpickles; a bad file raises a ValueError."""
         return checkpoint.load_q_learning(cls, path)
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
-def _check(ok: bool, name: str, value: object, allowed: str) -> None:
-    if not ok:
-        raise ValueError(f"QLearningConfig.{name} must be {allowed}, got {value!r}")
 
 
 def _count_states(observation_space: gym.Space, discretizer: Discretizer | None) -> int:
