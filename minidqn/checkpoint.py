@@ -227,7 +227,7 @@ def _positive(meta: dict, name: str) -> float:
 def save_dqn(agent: DQNAgent, path: str | os.PathLike) -> None:
     """Everything a DQNAgent needs to continue training exactly where it stopped."""
     D, buffer = agent.obs_dim, agent.buffer
-    replay = np.array(buffer.memory, dtype=agent.dtype).reshape(len(buffer), 2 * D + 3)  # (n, 2D+3), oldest first
+    replay = buffer.rows().reshape(len(buffer), 2 * D + 3)  # (n, 2D+3), oldest first
     meta = {
         "obs_dim": D, "n_actions": agent.n_actions, "config": asdict(agent.config), "seed": agent.seed,
         "num_steps": agent.num_steps, "num_updates": agent.num_updates,
@@ -266,7 +266,7 @@ def load_dqn(cls: type[DQNAgent], path: str | os.PathLike) -> DQNAgent:
         if meta["replay_obs_dim"] != (D if n > 0 else None):
             raise ValueError(f"replay_obs_dim {meta['replay_obs_dim']!r} does not fit {n} rows of size {width}")
         agent.buffer.obs_dim = meta["replay_obs_dim"]
-        agent.buffer.memory.extend(replay)  # the rows, oldest first, as views of one array
+        agent.buffer.extend(replay)  # the rows, oldest first
         agent.num_steps, agent.num_updates = _count(meta, "num_steps"), _count(meta, "num_updates")
         agent.num_episodes = _count(meta, "num_episodes")
         agent.horizon = None if meta["horizon"] is None else _count(meta, "horizon", 1)

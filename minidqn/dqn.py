@@ -195,7 +195,7 @@ class DQNAgent:
     def _act(self, obs: np.ndarray, epsilon: float) -> int:
         if epsilon > 0.0 and self.rng.random() < epsilon:
             return int(self.rng.integers(self.n_actions))
-        return int(np.argmax(self.online.predict(obs[None])))  # (1, D) -> (1, A) -> a
+        return int(self.online.predict(obs[None]).argmax())  # (1, D) -> (1, A) -> a
 
     def q_values(self, obs) -> np.ndarray:
         """Q(obs, ·) of the online network: (B, D) -> (B, A), or (D,) -> (A,)."""
@@ -213,7 +213,7 @@ class DQNAgent:
         """
         next_q = self.target.predict(next_obs)  # (B, A)
         if self.config.double_dqn:
-            next_actions = np.argmax(self.online.predict(next_obs), axis=1)  # (B,)
+            next_actions = self.online.predict(next_obs).argmax(axis=1)  # (B,)
             next_value = next_q[np.arange(len(next_q)), next_actions]  # (B,)
         else:
             next_value = next_q.max(axis=1)  # (B,)
@@ -230,7 +230,7 @@ class DQNAgent:
         targets = self.td_target(rewards, next_obs, terminated)  # (B,)
         q = self.online.forward(obs)  # (B, A)
         loss, grad_q = self.loss_fn(q, actions, targets)  # grad_q: (B, A), nonzero at aᵢ only
-        self.online.backward(grad_q)
+        self.online.backward(grad_q, input_grad=False)  # dL/dθ only: the states are data
         return loss
 
     def learn(self) -> float:

@@ -39,9 +39,9 @@ def mse_loss(
     """L = (1/B) Σᵢ wᵢ·δᵢ²; dL/dq[i, aᵢ] = 2·wᵢ·δᵢ / B and 0 elsewhere (wᵢ = 1 without weights)."""
     td_error = _td_errors(q, actions, targets, weights)
     B = q.shape[0]
-    w = 1.0 if weights is None else weights
-    loss = float(np.sum(w * td_error**2) / B)
-    return loss, _scatter(q, actions, 2.0 * w * td_error / B)
+    weighted = td_error if weights is None else weights * td_error  # wᵢ·δᵢ: (B,)
+    loss = float(weighted @ td_error) / B  # Σᵢ wᵢ·δᵢ² as one dot product
+    return loss, _scatter(q, actions, (2.0 / B) * weighted)
 
 
 def huber_loss(

@@ -19,7 +19,7 @@ def clip_grad_norm(grads: Sequence[np.ndarray], max_norm: float) -> float:
     them concatenated; return ‖g‖ before clipping. The direction of the step is kept."""
     if max_norm <= 0:
         raise ValueError(f"max_norm must be > 0, got {max_norm}")
-    total_norm = float(np.sqrt(sum(float(np.dot(g.ravel(), g.ravel())) for g in grads)))
+    total_norm = math.sqrt(sum(float(np.dot(g.ravel(), g.ravel())) for g in grads))
     if total_norm > max_norm:
         scale = max_norm / total_norm
         for g in grads:

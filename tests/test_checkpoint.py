@@ -61,7 +61,7 @@ def _state(agent: DQNAgent) -> dict:
     """Everything a DQNAgent checkpoint holds, as comparable values."""
     return {"online": agent.online.flat_params.tolist(), "target": agent.target.flat_params.tolist(),
             "m": agent.optimizer.m[0].tolist(), "v": agent.optimizer.v[0].tolist(),
-            "t": agent.optimizer.t, "lr": agent.optimizer.lr, "replay": np.array(agent.buffer.memory).tolist(),
+            "t": agent.optimizer.t, "lr": agent.optimizer.lr, "replay": agent.buffer.rows().tolist(),
             "counters": (agent.num_steps, agent.num_updates, agent.num_episodes, agent.horizon),
             "rngs": [r.bit_generator.state for r in (agent.rng, agent.replay_rng, agent.env_rng)],
             "config": agent.config, "seed": agent.seed}
@@ -190,8 +190,7 @@ KILL_SCRIPT = textwrap.dedent("""
     from minidqn import DQNAgent, DQNConfig
     agent = DQNAgent(spaces.Box(-1, 1, (8,)), spaces.Discrete(2), DQNConfig(buffer_size=60_000))
     rows = np.random.default_rng(0).normal(size=(60_000, 19)).astype(np.float32)
-    agent.buffer.memory.extend(rows)
-    agent.buffer.obs_dim = 8
+    agent.buffer.extend(rows)
     agent.save(sys.argv[1])
     print("saved", flush=True)
     while True:

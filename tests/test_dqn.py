@@ -140,7 +140,7 @@ def test_train_stores_terminated_not_truncated(truncate, flag):
     env = OneStateEnv(truncate)
     agent = DQNAgent(env.observation_space, env.action_space, DQNConfig(learning_starts=100), seed=0)
     agent.train(env, 5, verbose=0)
-    assert [row[-1] for row in agent.buffer.memory] == [flag] * 5
+    assert agent.buffer.rows()[:, -1].tolist() == [flag] * 5
 
 
 @pytest.mark.parametrize("truncate, true_q", [(True, 1 / (1 - 0.9)), (False, 1.0)])

@@ -94,6 +94,18 @@ def test_mlp_predict_does_not_disturb_the_backward_of_the_last_forward(rng):
     np.testing.assert_array_equal(net.predict(x), net.forward(x))
 
 
+def test_mlp_backward_without_input_gradient_gives_the_same_parameter_gradients(rng):
+    net = MLP([3, 6, 5, 2], seed=2, dtype=np.float64)
+    x, G = rng.normal(size=(4, 3)), rng.normal(size=(4, 2))
+    net.forward(x)
+    assert net.backward(G).shape == (4, 3)
+    expected = [g.copy() for g in net.grads]
+    net.forward(x)
+    assert net.backward(G, input_grad=False) is None
+    for a, b in zip(expected, net.grads):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_mlp_initialisation_is_seeded_and_scaled():
     a, b, c = MLP([64, 256, 4], seed=3), MLP([64, 256, 4], seed=3), MLP([64, 256, 4], seed=4)
     np.testing.assert_array_equal(a.flat_params, b.flat_params)

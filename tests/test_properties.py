@@ -60,7 +60,7 @@ def test_replay_buffer_behaves_like_a_list_that_drops_its_oldest(capacity, D, op
             again = buffer.sample(batch_size, np.random.default_rng(seed))
             assert all(np.array_equal(a, b) for a, b in zip(batch, again))  # the seed fixes the batch
         assert len(buffer) == len(model) <= capacity
-        assert np.array(buffer.memory).reshape(len(model), 2 * D + 3).tolist() == model
+        assert buffer.rows().reshape(len(model), 2 * D + 3).tolist() == model
 
 
 # --- gradients over random shapes ------------------------------------------------------------------

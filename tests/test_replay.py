@@ -16,7 +16,7 @@ def test_eviction_drops_the_oldest_first():
     for i in range(5):
         _push(buffer, i)
     assert len(buffer) == 3
-    assert [row[0] for row in buffer.memory] == [2.0, 3.0, 4.0]
+    assert buffer.rows()[:, 0].tolist() == [2.0, 3.0, 4.0]
 
 
 def test_sample_shapes_and_dtypes():
@@ -66,3 +66,49 @@ def test_bad_use_is_refused():
         buffer.push(np.zeros(4), 0, 0.0, np.zeros(4), False)
     with pytest.raises(ValueError, match="batch_size"):
         buffer.sample(0, np.random.default_rng(0))
+
+
+def test_a_batch_of_one_is_a_batch():
+    buffer = ReplayBuffer(capacity=10)
+    for i in range(5):
+        _push(buffer, i, D=2)
+    obs, actions, rewards, next_obs, terminated = buffer.sample(1, np.random.default_rng(0))
+    assert obs.shape == next_obs.shape == (1, 2) and actions.shape == rewards.shape == terminated.shape == (1,)
+    np.testing.assert_array_equal(next_obs, obs + 0.5)
+
+
+def test_rows_round_trip_through_extend_oldest_first():
+    buffer = ReplayBuffer(capacity=4)
+    for i in range(6):
+        _push(buffer, i)
+    rows = buffer.rows()  # (4, 2·3 + 3)
+    assert rows.shape == (4, 9) and rows[:, 0].tolist() == [2.0, 3.0, 4.0, 5.0]
+    twin = ReplayBuffer(capacity=4)
+    twin.extend(rows)
+    np.testing.assert_array_equal(twin.rows(), rows)
+    assert twin.obs_dim == 3
+    batch, twin_batch = buffer.sample(16, np.random.default_rng(3)), twin.sample(16, np.random.default_rng(3))
+    for field, twin_field in zip(batch, twin_batch):
+        np.testing.assert_array_equal(field, twin_field)
+    rows[0, 0] = 99.0  # rows() is a copy: changing it leaves the memory alone
+    assert buffer.rows()[0, 0] == 2.0
+
+
+def test_sampled_arrays_are_read_only():
+    buffer = ReplayBuffer(capacity=4)
+    _push(buffer, 1)
+    obs = buffer.sample(2, np.random.default_rng(0))[0]
+    with pytest.raises(ValueError, match="read-only"):
+        obs[0, 0] = 1.0
+
+
+def test_extend_refuses_rows_of_the_wrong_shape():
+    buffer = ReplayBuffer(capacity=4)
+    with pytest.raises(ValueError, match="2D"):
+        buffer.extend(np.zeros((2, 8)))  # 8 = 2D + 3 has no integer D
+    with pytest.raises(ValueError, match="2D"):
+        buffer.extend(np.zeros(9))
+    _push(buffer, 0, D=3)
+    with pytest.raises(ValueError, match="9 columns"):
+        buffer.extend(np.zeros((2, 11)))
+    assert len(buffer) == 1
