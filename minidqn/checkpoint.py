@@ -1,7 +1,7 @@
 """Checkpoints: the one place agents are written to and read from disk, atomically and without pickle.
 
 A checkpoint is one .npz archive: NumPy arrays by name, plus `meta`, a JSON string holding the
-format tag ("minidqn.DQNAgent/2"), the config, the counters and the random generators' states.
+format tag ("minidqn.DQNAgent/3"), the config, the counters and the random generators' states.
 It is read with `np.load(..., allow_pickle=False)`, so opening one never runs code. Loading builds
 a new agent, fills it completely and only then returns it; a file it cannot trust raises a
 `CheckpointError` (a ValueError naming the path and the problem). The divergence guard lives here
@@ -28,12 +28,23 @@ if TYPE_CHECKING:
     from minidqn.dqn import DQNAgent
     from minidqn.tabular import QLearningAgent
 
-# The format version each agent writes, and the only one it reads. Bump it when the contents change.
-VERSIONS = {"DQNAgent": 2, "QLearningAgent": 1}
+# The format version each agent writes. Bump it when the contents change; an older version is
+# read only through an upgrade to the current one, and otherwise refused, saying why.
+VERSIONS = {"DQNAgent": 3, "QLearningAgent": 1}
 OLDER = {  # why an older version cannot be read, shown when one is refused
     ("DQNAgent", 1): "version 1 held only the two networks (no optimizer state, counters, replay "
                      "buffer or random generators), so training could not continue exactly from it",
 }
+
+
+def _dqn_2_to_3(meta: dict) -> dict:
+    """Version 3 added DQNConfig.dueling; every version-2 agent had the plain Q head."""
+    if isinstance(meta.get("config"), dict):
+        meta["config"].setdefault("dueling", False)
+    return meta
+
+
+UPGRADES = {("DQNAgent", 2): _dqn_2_to_3}  # (agent, old version) -> meta in the current version
 _TAG = re.compile(r"minidqn\.(\w+)/(\d+)")  # "minidqn.<agent class>/<version>"
 _ZIP_MAGIC = b"PK\x03\x04"  # the first bytes of every zip archive, hence of every .npz
 
@@ -169,9 +180,12 @@ def read_checkpoint(path: str | os.PathLike, kind: str, names: Iterable[str]) ->
     if saved_kind != kind:
         raise _refuse(path, kind, f"it holds a {saved_kind} (load it with {saved_kind}.load)")
     if version != VERSIONS[kind]:
-        why = OLDER.get((kind, version), "it was written by a different minidqn release")
-        raise _refuse(path, kind, f"it is format version {version}, and this minidqn reads version "
-                                 f"{VERSIONS[kind]} only: {why}")
+        upgrade = UPGRADES.get((kind, version))
+        if upgrade is None:
+            why = OLDER.get((kind, version), "it was written by a different minidqn release")
+            raise _refuse(path, kind, f"it is format version {version}, and this minidqn reads version "
+                                     f"{VERSIONS[kind]}{' and older ones it can upgrade' * bool(UPGRADES)}: {why}")
+        meta = upgrade(meta)
     missing = sorted(set(names) - set(arrays))
     if missing:
         raise _refuse(path, kind, f"arrays missing: {', '.join(missing)}")

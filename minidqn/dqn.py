@@ -45,6 +45,7 @@ class DQNConfig:
     huber_delta: float = 1.0  # δ where Huber turns from quadratic to linear
     max_grad_norm: float | None = 10.0  # clip the global gradient norm; None: no clipping
     double_dqn: bool = True  # online net picks a′, target net evaluates it (van Hasselt, 2016)
+    dueling: bool = False  # head Q = V + A − mean(A) (Wang et al., 2016); see minidqn.nn.Dueling
     exploration: str = "linear"  # ε schedule: "constant", "linear" or "exponential"
     epsilon_start: float = 1.0  # ε at step 0 (linear, exponential)
     epsilon_end: float = 0.1  # final ε; the constant ε of "constant"
@@ -73,7 +74,8 @@ class DQNConfig:
         check(self, is_real(self.huber_delta) and self.huber_delta > 0, "huber_delta", "a finite number > 0")
         check(self, self.max_grad_norm is None or (is_real(self.max_grad_norm) and self.max_grad_norm > 0),
               "max_grad_norm", "a finite number > 0, or None")
-        check(self, isinstance(self.double_dqn, (bool, np.bool_)), "double_dqn", "True or False")
+        for name in ("double_dqn", "dueling"):
+            check(self, isinstance(getattr(self, name), (bool, np.bool_)), name, "True or False")
         schedules = ("constant", "linear", "exponential")
         check(self, isinstance(self.exploration, str) and self.exploration in schedules, "exploration",
               "'constant', 'linear' or 'exponential'")
@@ -142,7 +144,7 @@ class DQNAgent:
         self.env_rng = np.random.default_rng(env_seq)
 
         sizes = [self.obs_dim, *config.hidden_sizes, self.n_actions]
-        self.online = MLP(sizes, seed=np.random.default_rng(init_seq), dtype=self.dtype)
+        self.online = MLP(sizes, seed=np.random.default_rng(init_seq), dtype=self.dtype, dueling=config.dueling)
         # NOTE: the target network is a copy with its own memory, never an alias of `online`.
         self.target = self.online.clone()
         # NOTE: all parameters are views of one vector θ, so Adam over [θ] is exactly Adam over

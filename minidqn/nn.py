@@ -92,6 +92,34 @@ class ReLU:
         return grad_y * self.mask
 
 
+class Dueling:
+    """The dueling head's last step (Wang et al., 2016): one value and A advantages -> A Q-values.
+
+        Q(s, a) = V(s) + A(s, a) − (1/A) Σₐ′ A(s, a′)
+
+    Its input z: (B, 1 + A) holds [V | A(·, 1) ... A(·, A)], the outputs of the Linear layer
+    before it; the mean is subtracted so that V and A are identifiable (adding c to V and −c
+    to every A would otherwise give the same Q). Parameter-free, so it needs no cache.
+    """
+
+    def __call__(self, z: np.ndarray) -> np.ndarray:
+        value, advantage = z[:, :1], z[:, 1:]  # (B, 1), (B, A)
+        return value + advantage - advantage.mean(axis=1, keepdims=True)  # (B, A), V broadcast over A
+
+    forward = __call__  # nothing to cache: the backward pass does not depend on z
+
+    def backward(self, grad_q: np.ndarray) -> np.ndarray:
+        """Given dL/dQ: (B, A), return dL/dz: (B, 1 + A), with
+
+            dL/dV   = Σₐ dL/dQ(a)                           (B, 1)
+            dL/dA_j = dL/dQ(j) − (1/A) Σₐ dL/dQ(a)           (B, A)
+
+        since every Q(a) holds V once, and A_j with weight 1[a = j] − 1/A.
+        """
+        total = grad_q.sum(axis=1, keepdims=True)  # (B, 1)
+        return np.concatenate([total, grad_q - total / grad_q.shape[1]], axis=1)  # (B, 1 + A)
+
+
 class MLP:
     """A stack Linear → ReLU → ... → Linear mapping x: (B, sizes[0]) to (B, sizes[-1]).
 
@@ -99,20 +127,27 @@ class MLP:
     keeps the variance of activations constant through ReLU layers, since ReLU zeroes half of a
     symmetric input; the output layer, which no ReLU follows, uses N(0, 1/D_in) (LeCun) for the
     same reason without the halving. Biases start at zero.
+
+    With dueling=True the last Linear layer outputs 1 + sizes[-1] numbers, a value and one
+    advantage per output, and a `Dueling` layer combines them into the sizes[-1] outputs.
     """
 
-    def __init__(self, sizes: Sequence[int], seed: int | np.random.Generator = 0, dtype=np.float64):
+    def __init__(self, sizes: Sequence[int], seed: int | np.random.Generator = 0, dtype=np.float64,
+                 dueling: bool = False):
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2 or any(s < 1 for s in sizes):
             raise ValueError(f"sizes must list at least two positive layer widths, got {sizes}")
-        self.sizes = sizes
+        if not isinstance(dueling, (bool, np.bool_)):
+            raise TypeError(f"dueling must be True or False, got {dueling!r}")
+        self.sizes, self.dueling = sizes, bool(dueling)
         self.dtype = np.dtype(dtype)
         if self.dtype.kind != "f":
             raise TypeError(f"dtype must be a floating-point type, got {self.dtype}")
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
+        widths = [*sizes[:-1], 1 + sizes[-1]] if dueling else sizes  # the Linear layers' widths
         shapes = []
-        for d_in, d_out in itertools.pairwise(sizes):
+        for d_in, d_out in itertools.pairwise(widths):
             shapes += [(d_in, d_out), (d_out,)]
         n_params = sum(int(np.prod(s)) for s in shapes)
         self.flat_params = np.zeros(n_params, self.dtype)  # θ, every parameter in one vector
@@ -120,7 +155,7 @@ class MLP:
         self.params = _split(self.flat_params, shapes)  # views: [W₁, b₁, W₂, b₂, ...]
         self.grads = _split(self.flat_grads, shapes)  # views: [dL/dW₁, dL/db₁, ...]
 
-        self.layers: list[Linear | ReLU] = []
+        self.layers: list[Linear | ReLU | Dueling] = []
         n_linear = len(sizes) - 1
         for i in range(n_linear):
             W, b = self.params[2 * i], self.params[2 * i + 1]
@@ -130,6 +165,8 @@ class MLP:
             self.layers.append(Linear(W, b, self.grads[2 * i], self.grads[2 * i + 1]))
             if i < n_linear - 1:
                 self.layers.append(ReLU())
+        if dueling:
+            self.layers.append(Dueling())
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """The outputs for x: (B, sizes[0]) → (B, sizes[-1]), caching what backward needs."""
@@ -162,8 +199,8 @@ class MLP:
         return self.flat_params.size
 
     def clone(self) -> MLP:
-        """An independent copy: same sizes and parameter values, no memory shared."""
-        twin = MLP(self.sizes, seed=0, dtype=self.dtype)
+        """An independent copy: same architecture and parameter values, no memory shared."""
+        twin = MLP(self.sizes, seed=0, dtype=self.dtype, dueling=self.dueling)
         twin.flat_params[:] = self.flat_params
         return twin
 
@@ -179,10 +216,10 @@ def _split(flat: np.ndarray, shapes: list[tuple[int, ...]]) -> list[np.ndarray]:
 
 
 def _check_same_architecture(target: MLP, source: MLP) -> None:
-    if target.sizes != source.sizes or target.dtype != source.dtype:
+    if (target.sizes, target.dtype, target.dueling) != (source.sizes, source.dtype, source.dueling):
         raise ValueError(
-            f"target and source must have the same sizes and dtype; got {target.sizes} "
-            f"{target.dtype} and {source.sizes} {source.dtype}"
+            f"target and source must have the same sizes, dtype and head; got {target.sizes} "
+            f"{target.dtype} dueling={target.dueling} and {source.sizes} {source.dtype} dueling={source.dueling}"
         )
 
 

@@ -21,7 +21,7 @@ def pytest_terminal_summary(terminalreporter):
     if MAX_GRAD_ERROR:
         terminalreporter.section("largest relative gradient error per component")
         for component, error in sorted(MAX_GRAD_ERROR.items()):
-            terminalreporter.write_line(f"{component:<28} {error:.2e}")
+            terminalreporter.write_line(f"{component:<34} {error:.2e}")
 
 
 @pytest.fixture

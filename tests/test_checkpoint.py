@@ -508,3 +508,36 @@ def test_a_non_finite_weight_is_never_checkpointed_even_before_learning_starts(t
     assert DQNAgent.load(path).num_steps == 100
     with pytest.raises(DivergenceError, match="env step 1,200 .*No checkpoint was written"):
         agent.train(env, 1000, verbose=0)  # without checkpoints, the check runs when train ends
+
+
+def _trained(dueling: bool) -> DQNAgent:
+    env = ConstantEnv()
+    config = DQNConfig(hidden_sizes=(4,), buffer_size=16, batch_size=4, learning_starts=8, dueling=dueling)
+    agent = DQNAgent(env.observation_space, env.action_space, config, seed=1)
+    agent.train(env, 60, verbose=0)
+    return agent
+
+
+@pytest.mark.parametrize("dueling", [False, True])
+def test_save_and_load_keep_the_head_and_every_q_value(tmp_path, dueling):
+    agent = _trained(dueling)
+    agent.save(tmp_path / "agent.npz")
+    loaded = DQNAgent.load(tmp_path / "agent.npz")
+    assert loaded.config.dueling is dueling and loaded.online.dueling is dueling and loaded.target.dueling is dueling
+    obs = np.linspace(-1, 1, 10, dtype=np.float32)[:, None]
+    np.testing.assert_array_equal(loaded.q_values(obs), agent.q_values(obs))
+    assert _state(loaded) == _state(agent)
+
+
+def test_a_version_2_checkpoint_loads_with_the_plain_head_it_had(tmp_path):
+    agent = _trained(dueling=False)
+    agent.save(tmp_path / "v3.npz")
+
+    def as_version_2(meta, arrays):  # what minidqn wrote before DQNConfig.dueling existed
+        meta["format"] = "minidqn.DQNAgent/2"
+        del meta["config"]["dueling"]
+
+    _rewrite(tmp_path / "v3.npz", tmp_path / "v2.npz", as_version_2)
+    loaded = DQNAgent.load(tmp_path / "v2.npz")
+    assert loaded.config.dueling is False
+    assert _state(loaded) == _state(agent)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from minidqn.gradcheck import numerical_gradient, relative_error
-from minidqn.nn import MLP, Linear, ReLU, hard_update, soft_update
+from minidqn.nn import MLP, Dueling, Linear, ReLU, hard_update, soft_update
 
 TOL = 1e-6
 SHAPES = [(1, 3, 2), (4, 5, 3), (7, 2, 6)]  # (B, D_in, D_out), batch 1 included
@@ -46,9 +46,32 @@ def test_relu_gradient_at_kink_is_zero():
     np.testing.assert_array_equal(relu.backward(np.ones((1, 3))), [[0.0, 1.0, 0.0]])
 
 
+@pytest.mark.parametrize("B,A", [(1, 2), (5, 3), (4, 6)])
+def test_dueling_backward_matches_finite_difference(B, A, rng, record_grad_error):
+    head = Dueling()
+    z = rng.normal(size=(B, 1 + A))  # [V | A(·, 1) ... A(·, A)]
+    G = rng.normal(size=(B, A))
+    analytic = head.backward(G)
+    assert head.forward(z).shape == (B, A) and analytic.shape == (B, 1 + A)
+    error = relative_error(analytic, numerical_gradient(lambda: float(np.sum(head(z) * G)), z))
+    record_grad_error("Dueling dL/dz", error)
+    assert error < TOL
+
+
+def test_dueling_combines_value_and_mean_centred_advantages():
+    z = np.array([[10.0, 1.0, 2.0, 6.0]])  # V = 10, advantages 1, 2, 6 (mean 3)
+    np.testing.assert_array_equal(Dueling()(z), [[8.0, 9.0, 13.0]])
+    # Without the mean, V + c with every A − c would give the same Q; with it, a shift of the
+    # advantages changes nothing, so the level of Q is V's alone.
+    np.testing.assert_array_equal(Dueling()(z + [[0.0, 5.0, 5.0, 5.0]]), Dueling()(z))
+    np.testing.assert_array_equal(Dueling()(z + [[5.0, 0.0, 0.0, 0.0]]), Dueling()(z) + 5.0)
+
+
+@pytest.mark.parametrize("dueling", [False, True])
 @pytest.mark.parametrize("sizes,B", [([3, 5, 2], 1), ([4, 8, 8, 2], 6), ([2, 3, 4, 5, 3], 3)])
-def test_mlp_backward_matches_finite_difference_for_every_param_and_input(sizes, B, rng, record_grad_error):
-    net = MLP(sizes, seed=7, dtype=np.float64)
+def test_mlp_backward_matches_finite_difference_for_every_param_and_input(sizes, B, dueling, rng,
+                                                                          record_grad_error):
+    net = MLP(sizes, seed=7, dtype=np.float64, dueling=dueling)
     for b in net.params[1::2]:
         # Nonzero biases: with the initial zeros, a sample whose ReLUs are all off feeds exactly
         # 0 into the next ReLU, the kink where finite differences see half a slope.
@@ -63,10 +86,10 @@ def test_mlp_backward_matches_finite_difference_for_every_param_and_input(sizes,
     grad_x = net.backward(G)
     for i, (param, grad) in enumerate(zip(net.params, net.grads)):
         error = relative_error(grad, numerical_gradient(loss, param))
-        record_grad_error("MLP dL/dθ", error)
+        record_grad_error(f"MLP{' (dueling)' * dueling} dL/dθ", error)
         assert error < TOL, (i, error)
     error = relative_error(grad_x, numerical_gradient(loss, x))
-    record_grad_error("MLP dL/dx", error)
+    record_grad_error(f"MLP{' (dueling)' * dueling} dL/dx", error)
     assert error < TOL
 
 
@@ -104,6 +127,19 @@ def test_mlp_backward_without_input_gradient_gives_the_same_parameter_gradients(
     assert net.backward(G, input_grad=False) is None
     for a, b in zip(expected, net.grads):
         np.testing.assert_array_equal(a, b)
+
+
+def test_dueling_mlp_has_one_more_output_unit_and_clones_with_its_head():
+    plain, dueling = MLP([3, 4, 2], seed=0), MLP([3, 4, 2], seed=0, dueling=True)
+    assert dueling.num_params == plain.num_params + 4 + 1  # one more column of W₂, one more bias
+    assert dueling.predict(np.ones((5, 3))).shape == (5, 2)
+    twin = dueling.clone()
+    assert twin.dueling
+    np.testing.assert_array_equal(twin.predict(np.ones((5, 3))), dueling.predict(np.ones((5, 3))))
+    with pytest.raises(ValueError, match="dueling"):
+        hard_update(plain, dueling)
+    with pytest.raises(TypeError, match="dueling"):
+        MLP([3, 4, 2], dueling="yes")
 
 
 def test_mlp_initialisation_is_seeded_and_scaled():

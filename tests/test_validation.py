@@ -16,7 +16,7 @@ BOX2 = spaces.Box(-1.0, 1.0, (2,), np.float32)
 DQN_FIELDS = [f.name for f in dataclasses.fields(DQNConfig)]
 Q_FIELDS = [f.name for f in dataclasses.fields(QLearningConfig)]
 # Fields that hold numbers, so that a bool, NaN or infinity is wrong for each of them.
-DQN_NUMBERS = [n for n in DQN_FIELDS if n not in ("hidden_sizes", "loss", "double_dqn", "exploration", "dtype")]
+DQN_NUMBERS = [n for n in DQN_FIELDS if n not in ("hidden_sizes", "loss", "double_dqn", "dueling", "exploration", "dtype")]
 
 
 @pytest.mark.parametrize("config_class, name", [(DQNConfig, n) for n in DQN_FIELDS] +
@@ -39,7 +39,7 @@ def test_every_numeric_field_refuses_bools_nan_and_infinity(config_class, name, 
 
 @pytest.mark.parametrize("field, value", [
     ("hidden_sizes", 64), ("hidden_sizes", "64"), ("hidden_sizes", (64.0,)), ("hidden_sizes", (True,)),
-    ("hidden_sizes", (64, -1)), ("double_dqn", "False"), ("double_dqn", 1), ("dtype", np.float32),
+    ("hidden_sizes", (64, -1)), ("double_dqn", "False"), ("double_dqn", 1), ("dueling", "True"), ("dtype", np.float32),
     ("loss", "Huber"), ("exploration", ["linear"]), ("lr", 2.0), ("lr_end", 0.1), ("tau", 0.0),
     ("gradient_steps", 0), ("target_update_interval", 2.0), ("learning_starts", 1.5),
     ("huber_delta", 0.0), ("epsilon_start", 1.5), ("exploration_fraction", 0.0), ("epsilon_decay", 0.0),
