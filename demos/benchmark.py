@@ -107,8 +107,10 @@ def compare_sb3(config: DQNConfig, env_id: str, steps: int) -> dict:
     then `steps` more are timed, every one with its gradient steps. One thread each:
     torch.set_num_threads(1), like our OPENBLAS_NUM_THREADS=1. SB3 counts its
     target_update_interval in env steps and we count gradient steps; with train_freq = 1 and
-    gradient_steps = 1, the two are the same. SB3 is never a dependency of minidqn: install it
-    yourself (pip install stable-baselines3) to run this.
+    gradient_steps = 1, the two are the same. SB3's DQN has n-step returns (`n_steps`, passed on)
+    but no dueling head, so with dueling=True ours computes one more output unit and the Dueling
+    layer (a few µs a step). SB3 is never a dependency of minidqn: install it yourself
+    (pip install stable-baselines3) to run this.
     """
     try:
         import torch
@@ -121,7 +123,7 @@ def compare_sb3(config: DQNConfig, env_id: str, steps: int) -> dict:
     warm_up = max(c.learning_starts, c.batch_size)
     model = DQN("MlpPolicy", gym.make(env_id), learning_rate=c.lr, buffer_size=c.buffer_size,
                 learning_starts=c.learning_starts, batch_size=c.batch_size, tau=c.tau, gamma=c.gamma,
-                train_freq=c.train_freq, gradient_steps=c.gradient_steps,
+                train_freq=c.train_freq, gradient_steps=c.gradient_steps, n_steps=c.n_step,
                 target_update_interval=c.target_update_interval * c.train_freq // c.gradient_steps,
                 exploration_fraction=c.exploration_fraction, exploration_initial_eps=c.epsilon_start,
                 exploration_final_eps=c.epsilon_end, max_grad_norm=c.max_grad_norm or 1e9,

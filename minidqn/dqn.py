@@ -16,6 +16,7 @@ from minidqn import checkpoint
 from minidqn.history import History
 from minidqn.losses import huber_loss, mse_loss
 from minidqn.nn import MLP, soft_update
+from minidqn.nstep import NStepTransitions
 from minidqn.optim import Adam
 from minidqn.progress import Progress
 from minidqn.replay import ReplayBuffer
@@ -29,7 +30,8 @@ class DQNConfig:
 
     hidden_sizes: tuple[int, ...] = (64, 64)  # widths of the hidden ReLU layers
     gamma: float = 0.995  # γ, discount factor
-    lr: float = 1e-3  # Adam's step size at the start
+    n_step: int = 3  # n, rewards summed before the target bootstraps with γⁿ (minidqn/nstep.py); 1: one-step TD
+    lr: float = 2e-3  # Adam's step size at the start
     lr_end: float | None = 1e-5  # if set, the step size decays linearly to this over the first train()
     batch_size: int = 64  # B, transitions per gradient step
     buffer_size: int = 100_000  # replay capacity, in transitions
@@ -45,7 +47,7 @@ class DQNConfig:
     huber_delta: float = 1.0  # δ where Huber turns from quadratic to linear
     max_grad_norm: float | None = 10.0  # clip the global gradient norm; None: no clipping
     double_dqn: bool = True  # online net picks a′, target net evaluates it (van Hasselt, 2016)
-    dueling: bool = False  # head Q = V + A − mean(A) (Wang et al., 2016); see minidqn.nn.Dueling
+    dueling: bool = True  # head Q = V + A − mean(A) (Wang et al., 2016); see minidqn.nn.Dueling
     exploration: str = "linear"  # ε schedule: "constant", "linear" or "exponential"
     epsilon_start: float = 1.0  # ε at step 0 (linear, exponential)
     epsilon_end: float = 0.1  # final ε; the constant ε of "constant"
@@ -64,7 +66,7 @@ class DQNConfig:
         check(self, is_real(self.lr) and 0 < self.lr <= 1, "lr", "a number in (0, 1]")
         check(self, self.lr_end is None or (is_real(self.lr_end) and 0 < self.lr_end <= self.lr), "lr_end",
               f"a number in (0, lr={self.lr}] or None")
-        for name in ("batch_size", "buffer_size", "train_freq", "gradient_steps", "target_update_interval"):
+        for name in ("n_step", "batch_size", "buffer_size", "train_freq", "gradient_steps", "target_update_interval"):
             check(self, is_int(getattr(self, name)) and getattr(self, name) >= 1, name, "a positive integer")
         check(self, is_int(self.learning_starts) and self.learning_starts >= 0, "learning_starts",
               "an integer ≥ 0")
@@ -116,11 +118,13 @@ def keras_rl_config() -> DQNConfig:
     The tutorial sets one hidden layer of 16 ReLUs, SequentialMemory(limit=50000),
     nb_steps_warmup=10, target_model_update=1e-2 (soft, τ = 0.01), Adam(lr=1e-3) and
     EpsGreedyQPolicy (a constant ε = 0.1); keras-rl's own defaults fill in the rest: batch 32,
-    γ = 0.99, double DQN on, and an unclipped squared TD error (delta_clip = ∞), no gradient
-    clipping. It trained for 5,000 steps on CartPole-v0.
+    γ = 0.99, double DQN on, one-step targets, no dueling head (keras-rl's enable_dueling_network
+    is off by default), and an unclipped squared TD error (delta_clip = ∞), no gradient clipping.
+    It trained for 5,000 steps on CartPole-v0.
     """
     return DQNConfig(hidden_sizes=(16,), buffer_size=50_000, learning_starts=10, lr=1e-3, lr_end=None,
-                     batch_size=32, gamma=0.99, loss="mse", max_grad_norm=None, double_dqn=True,
+                     batch_size=32, gamma=0.99, n_step=1, loss="mse", max_grad_norm=None, double_dqn=True,
+                     dueling=False,
                      exploration="constant", epsilon_end=0.1, **keras_rl_target_update(1e-2))
 
 
@@ -151,6 +155,7 @@ class DQNAgent:
         # every W and b, applied elementwise, in one vector operation instead of one per array.
         self.optimizer = Adam([self.online.flat_params], lr=config.lr, max_grad_norm=config.max_grad_norm)
         self.buffer = ReplayBuffer(config.buffer_size, dtype=self.dtype)
+        self.n_step = NStepTransitions(config.n_step, config.gamma)  # folds steps before they are stored
         self.loss_fn = mse_loss if config.loss == "mse" else _huber(config.huber_delta)
 
         self.num_steps = 0  # env steps taken in training, over all train() calls
@@ -206,7 +211,10 @@ class DQNAgent:
 
     # --- learning --------------------------------------------------------------------------
     def td_target(self, rewards: np.ndarray, next_obs: np.ndarray, terminated: np.ndarray) -> np.ndarray:
-        """y = r + γ·(1 − terminated)·Q_target(s′, a′): (B,), with
+        """y = r + γⁿ·(1 − terminated)·Q_target(s′, a′): (B,), with
+
+            r the (n-step) return stored with the transition and s′ the state n steps later
+            (n = config.n_step; with n = 1, the reward and the next state), and
 
             a′ = argmaxₐ Q_online(s′, a)   if double_dqn (the online net picks, the target judges)
             a′ = argmaxₐ Q_target(s′, a)   otherwise, so the term is maxₐ Q_target(s′, a).
@@ -219,7 +227,7 @@ class DQNAgent:
             next_value = next_q[np.arange(len(next_q)), next_actions]  # (B,)
         else:
             next_value = next_q.max(axis=1)  # (B,)
-        return rewards + self.config.gamma * (1.0 - terminated) * next_value
+        return rewards + self.config.gamma**self.config.n_step * (1.0 - terminated) * next_value
 
     def compute_loss(self, batch) -> float:
         """The TD loss of `batch` = (obs, actions, rewards, next_obs, terminated), leaving its
@@ -280,6 +288,7 @@ class DQNAgent:
         next_save = (self.num_steps // checkpoint_every + 1) * checkpoint_every if checkpoint_every else -1
         obs, _ = env.reset(seed=int(self.env_rng.integers(2**31)))
         obs = np.asarray(obs, self.dtype)
+        self.n_step.reset()  # a fresh episode: nothing of the last call's episode is folded into it
         episode_return, episode_length, episode_losses = 0.0, 0, []
         interrupted = False
         try:
@@ -290,11 +299,12 @@ class DQNAgent:
                 # 2. Step the environment.
                 next_obs, reward, terminated, truncated, _ = env.step(action)
                 next_obs = np.asarray(next_obs, self.dtype)
-                # 3. Store the transition.
+                # 3. Store the transition (with n_step > 1: the n-step transitions it completes).
                 # NOTE: store `terminated`, not `terminated or truncated`. A time limit (truncation)
                 # stops the episode but not the task: the state after it still has value, so the TD
                 # target must bootstrap from it. Only a true termination has no future.
-                self.buffer.push(obs, action, reward, next_obs, terminated)
+                for transition in self.n_step.add(obs, action, reward, next_obs, terminated, truncated):
+                    self.buffer.push(*transition)
                 obs = next_obs  # NOTE: without this the agent would act forever from the first state
                 self.num_steps += 1
                 episode_return += reward

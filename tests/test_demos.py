@@ -47,7 +47,7 @@ def test_cartpole_demo_refuses_bad_flags(tmp_path):
 
 def test_benchmark_demo_runs_one_seed_and_writes_json(tmp_path):
     path = tmp_path / "bench.json"
-    report = _main("benchmark.py")(["--seeds", "1", "--steps", "1200", "--eval-every", "500", "--workers", "1",
+    report = _main("benchmark.py")(["--seeds", "1", "--steps", "1200", "--eval-every", "300", "--workers", "1",
                                     "--learning_starts", "200", "--json", str(path)])
     saved = json.loads(path.read_text())
     assert saved["summary"]["seeds"] == 1 == report["summary"]["seeds"]

@@ -15,7 +15,7 @@ BOX2 = spaces.Box(-1.0, 1.0, (2,), np.float32)
 
 
 class OneStateEnv(gym.Env):
-    """One state, observation [0.5], every action pays 1. After one step the episode ends by
+    """One state, observation [0.5], every action pays 1. After `length` steps the episode ends by
     termination or, with `truncate=True`, by a time limit that leaves the state unchanged.
 
     The correct values: Q = 1 when terminated (no future), and Q = 1 + γQ = 1/(1 − γ) when
@@ -25,15 +25,18 @@ class OneStateEnv(gym.Env):
     observation_space = spaces.Box(-1.0, 1.0, (1,), np.float32)
     action_space = spaces.Discrete(2)
 
-    def __init__(self, truncate: bool):
-        self.truncate = truncate
+    def __init__(self, truncate: bool, length: int = 1):
+        self.truncate, self.length, self.t = truncate, length, 0
 
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
+        self.t = 0
         return np.array([0.5], np.float32), {}
 
     def step(self, action):
-        return np.array([0.5], np.float32), 1.0, not self.truncate, self.truncate, {}
+        self.t += 1
+        end = self.t >= self.length
+        return np.array([0.5], np.float32), 1.0, end and not self.truncate, end and self.truncate, {}
 
 
 def _agent(config=None, obs_dim=2, n_actions=2, seed=0):
@@ -116,7 +119,8 @@ def _set_identity_nets(agent):
 
 @pytest.mark.parametrize("double_dqn, expected", [(True, [0.5, 1.0]), (False, [1.0, 1.0])])
 def test_td_target_on_a_hand_made_batch(double_dqn, expected):
-    agent = _agent(DQNConfig(hidden_sizes=(2,), gamma=0.5, double_dqn=double_dqn, dtype="float64"))
+    agent = _agent(DQNConfig(hidden_sizes=(2,), gamma=0.5, n_step=1, double_dqn=double_dqn, dueling=False,
+                             dtype="float64"))
     _set_identity_nets(agent)
     next_obs = np.array([[1.0, 2.0], [3.0, 0.5]])
     # Online picks a′ = [1, 0]; the target's values are [[2, 1], [0.5, 3]].
@@ -126,30 +130,36 @@ def test_td_target_on_a_hand_made_batch(double_dqn, expected):
     np.testing.assert_allclose(y, expected)
 
 
-def test_td_target_ignores_the_next_state_only_on_termination():
-    agent = _agent(DQNConfig(gamma=0.99, dtype="float64"))
+@pytest.mark.parametrize("n_step", [1, 3])
+def test_td_target_ignores_the_next_state_only_on_termination(n_step):
+    agent = _agent(DQNConfig(gamma=0.99, n_step=n_step, dtype="float64"))
     next_obs = np.array([[0.2, -0.4], [0.2, -0.4]])
     y = agent.td_target(np.array([1.0, 1.0]), next_obs, np.array([1.0, 0.0]))
     next_value = agent.target.predict(next_obs[:1])[0, np.argmax(agent.online.predict(next_obs[:1]))]
     assert y[0] == 1.0
-    assert y[1] == pytest.approx(1.0 + 0.99 * next_value)
+    assert y[1] == pytest.approx(1.0 + 0.99**n_step * next_value)  # the bootstrap is discounted by γⁿ
 
 
 @pytest.mark.parametrize("truncate, flag", [(True, 0.0), (False, 1.0)])
 def test_train_stores_terminated_not_truncated(truncate, flag):
     env = OneStateEnv(truncate)
-    agent = DQNAgent(env.observation_space, env.action_space, DQNConfig(learning_starts=100), seed=0)
+    config = DQNConfig(learning_starts=100, n_step=1)
+    agent = DQNAgent(env.observation_space, env.action_space, config, seed=0)
     agent.train(env, 5, verbose=0)
     assert agent.buffer.rows()[:, -1].tolist() == [flag] * 5
 
 
-@pytest.mark.parametrize("truncate, true_q", [(True, 1 / (1 - 0.9)), (False, 1.0)])
-def test_dqn_learns_the_correct_value_through_a_time_limit(truncate, true_q):
+@pytest.mark.parametrize("truncate, true_q, n_step, length",
+                         [(True, 1 / (1 - 0.9), 1, 1), (False, 1.0, 1, 1), (True, 1 / (1 - 0.9), 3, 5),
+                          (False, 1.0, 3, 1)])
+def test_dqn_learns_the_correct_value_through_a_time_limit(truncate, true_q, n_step, length):
     """Q converges to 1/(1 − γ) = 10 when the episode is truncated, and to 1 when it
-    terminates; treating the time limit as a termination would give 1 in both cases."""
-    env = OneStateEnv(truncate)
+    terminates; treating the time limit as a termination would give 1 in both cases. With
+    3-step returns the same holds: R = 1 + γ + γ² and y = R + γ³·Q."""
+    env = OneStateEnv(truncate, length)
     config = DQNConfig(hidden_sizes=(8,), gamma=0.9, lr=3e-3, batch_size=16, learning_starts=16,
-                       tau=0.1, exploration="constant", epsilon_end=0.5, double_dqn=False)
+                       tau=0.1, exploration="constant", epsilon_end=0.5, double_dqn=False, n_step=n_step,
+                       dueling=False)
     agent = DQNAgent(env.observation_space, env.action_space, config, seed=0)
     agent.train(env, 2500, verbose=0)
     q = agent.q_values(np.array([0.5], np.float32))
@@ -231,7 +241,8 @@ def test_epsilon_schedules():
 
 def test_second_train_call_continues_counters_and_schedule():
     env = OneStateEnv(True)
-    agent = DQNAgent(env.observation_space, env.action_space, DQNConfig(learning_starts=10, epsilon_end=0.05), seed=0)
+    config = DQNConfig(learning_starts=10, epsilon_end=0.05, n_step=1)  # one-step episodes: store every step
+    agent = DQNAgent(env.observation_space, env.action_space, config, seed=0)
     agent.train(env, 30, verbose=0)
     history = agent.train(env, 20, verbose=0)
     assert agent.num_steps == 50 and agent.num_updates == 40 and agent.num_episodes == 50

@@ -34,7 +34,7 @@ def test_tabular_vs_deep_demo_writes_both_plots_and_the_table(tmp_path, monkeypa
     cartpole = {row["agent"]: row for row in saved["cartpole"]["table"]}
     assert cartpole["tabular"]["q_table_cells"] == 480 * 2
     assert 0 < cartpole["tabular"]["visited_cell_fraction"] <= 1
-    assert cartpole["dqn"]["network_params"] == (4 * 64 + 64) + (64 * 64 + 64) + (64 * 2 + 2)
+    assert cartpole["dqn"]["network_params"] == (4 * 64 + 64) + (64 * 64 + 64) + (64 * 3 + 3)  # dueling: 1 + A
     assert 0.7 < saved["frozenlake"]["optimal_success"] < 0.75  # exact: 74.0%
 
 
