@@ -52,7 +52,7 @@ def test_pending_states_are_copies_and_reset_forgets_them():
     folder.add(obs, 0, 1.0, np.array([8.0]), False, False)
     obs[0] = -1.0  # an env that reuses its observation array must not rewrite stored states
     (s, a, R, s2, term), = folder.add(np.array([8.0]), 1, 1.0, np.array([9.0]), False, False)
-    assert (s[0], R, s2[0]) == (7.0, 2.0, 9.0)
+    assert (s[0], a, R, s2[0], term) == (7.0, 0, 2.0, 9.0, False)
     folder.reset()
     assert not folder.pending
 
