@@ -108,9 +108,9 @@ def compare_sb3(config: DQNConfig, env_id: str, steps: int) -> dict:
     torch.set_num_threads(1), like our OPENBLAS_NUM_THREADS=1. SB3 counts its
     target_update_interval in env steps and we count gradient steps; with train_freq = 1 and
     gradient_steps = 1, the two are the same. SB3's DQN has n-step returns (`n_steps`, passed on)
-    but no dueling head, so with dueling=True ours computes one more output unit and the Dueling
-    layer (a few µs a step). SB3 is never a dependency of minidqn: install it yourself
-    (pip install stable-baselines3) to run this.
+    but no dueling head, so the ratio compares it with our agent at the same settings without the
+    dueling head; our `config` as given (with its head) is timed and printed too. SB3 is never a
+    dependency of minidqn: install it yourself (pip install stable-baselines3) to run this.
     """
     try:
         import torch
@@ -132,17 +132,24 @@ def compare_sb3(config: DQNConfig, env_id: str, steps: int) -> dict:
     start = time.perf_counter()
     model.learn(total_timesteps=steps, reset_num_timesteps=False)
     sb3_rate = steps / (time.perf_counter() - start)
-    env = gym.make(env_id)
-    agent = DQNAgent(env.observation_space, env.action_space, config, seed=0)
-    agent.train(env, warm_up + steps, callback=lambda agent, step: step < warm_up, verbose=0)
-    start = time.perf_counter()
-    agent.train(env, steps, verbose=0)
-    ours = steps / (time.perf_counter() - start)
+
+    def our_rate(config: DQNConfig) -> float:
+        env = gym.make(env_id)
+        agent = DQNAgent(env.observation_space, env.action_space, config, seed=0)
+        agent.train(env, warm_up + steps, callback=lambda agent, step: step < warm_up, verbose=0)
+        start = time.perf_counter()
+        agent.train(env, steps, verbose=0)
+        return steps / (time.perf_counter() - start)
+
+    same = our_rate(dataclasses.replace(config, dueling=False))  # SB3's settings: no dueling head
+    ours = our_rate(config) if config.dueling else same
     print(f"training throughput over {steps:,} env steps after a {warm_up:,}-step warm-up, one thread each: "
-          f"minidqn {ours:,.0f} steps/s, Stable-Baselines3 {sb3_rate:,.0f} steps/s "
-          f"(torch {torch.__version__}); ratio {ours / sb3_rate:.1f}x")
-    return {"steps": steps, "warm_up": warm_up, "minidqn_steps_per_second": ours,
-            "sb3_steps_per_second": sb3_rate, "ratio": ours / sb3_rate, "torch": torch.__version__}
+          f"Stable-Baselines3 {sb3_rate:,.0f} steps/s (torch {torch.__version__}); minidqn at its settings "
+          f"(no dueling head) {same:,.0f} steps/s, ratio {same / sb3_rate:.1f}x"
+          + (f"; minidqn as configured (dueling) {ours:,.0f} steps/s, {ours / sb3_rate:.1f}x" if config.dueling else ""))
+    return {"steps": steps, "warm_up": warm_up, "sb3_steps_per_second": sb3_rate,
+            "minidqn_same_settings_steps_per_second": same, "ratio": same / sb3_rate,
+            "minidqn_steps_per_second": ours, "ratio_as_configured": ours / sb3_rate, "torch": torch.__version__}
 
 
 def main(argv=None) -> dict:

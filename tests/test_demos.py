@@ -71,3 +71,10 @@ def test_q_divergence_demo_runs_both_losses(tmp_path):
     assert set(runs) == {"huber, δ = 1", "squared error"}
     assert all(len(rows) >= 1 and "q_pre_terminal" in rows[0] for rows in runs.values())
     assert (tmp_path / "q_divergence.png").stat().st_size > 0
+
+
+def test_sb3_comparison_is_skipped_with_a_message_when_sb3_is_missing(monkeypatch, capsys):
+    monkeypatch.setitem(__import__("sys").modules, "stable_baselines3", None)  # `import` now fails
+    compare = runpy.run_path(str(DEMOS / "benchmark.py"), run_name="demo")["compare_sb3"]
+    assert compare(DQNConfig(), "CartPole-v1", 10) == {"skipped": "stable-baselines3 not installed"}
+    assert "pip install stable-baselines3" in capsys.readouterr().out
