@@ -26,13 +26,14 @@ that docs/tabular.md measured there (CARTPOLE_TABULAR below). `--dqn.<field>` an
 `--tabular.<field>` change a field in both parts.
 
 Expected (under 2 minutes on one core, nearly all of it DQN): a line per agent and seed, then
-the tables. CartPole: DQN first reaches a greedy mean of 195 at about 2,000 env steps on every
-seed, the table at 4,000–14,000; both touch 475 on every seed, but only two DQN seeds end there:
-final greedy returns of 134–500 (DQN) and 165–494 (table), with about 1 s of training per seed
-for the table and 13 s for DQN; about half of the table's 960 cells are ever visited.
-FrozenLake: the optimum succeeds 74.0% of the time; DQN comes within 2 points of it after
-2,000–11,000 env steps and ends there on every seed, the table after 12,000–23,000 and still
-wobbles at the end. It writes tabular_vs_deep_cartpole.png, tabular_vs_deep_frozenlake.png
+the tables. CartPole: DQN first reaches a greedy mean of 195 at 2,000–3,000 env steps, the table
+at 4,000–14,000; both touch 475 on every seed and DQN ends at 500 on every seed, the table at
+165–494, with about 1 s of training per seed for the table and 11–12 s for DQN; about half of the
+table's 960 cells are ever visited. FrozenLake: the optimum succeeds 74.0% of the time; the
+table comes within 2 points of it after 12,000–23,000 env steps and still wobbles at the end;
+DQN with the defaults' 3-step returns after 10,000–15,000 on two seeds and never on the third
+(ending at 71–74%), and with --dqn.n_step 1 after 2,000–6,000 on all three, ending there.
+It writes tabular_vs_deep_cartpole.png, tabular_vs_deep_frozenlake.png
 (copied to docs/) and tabular_vs_deep.json in --out. docs/tabular.md, "Tabular vs deep",
 explains the result.
 """
