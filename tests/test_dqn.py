@@ -307,3 +307,18 @@ def test_keras_rl_config_is_the_tutorials_agent():
     assert (c.hidden_sizes, c.buffer_size, c.learning_starts, c.lr, c.lr_end) == ((16,), 50_000, 10, 1e-3, None)
     assert (c.tau, c.target_update_interval, c.exploration, c.epsilon_end) == (0.01, 1, "constant", 0.1)
     assert (c.batch_size, c.gamma, c.loss, c.double_dqn, c.max_grad_norm) == (32, 0.99, "mse", True, None)
+
+
+@pytest.mark.parametrize("truncate, stored, last_rewards", [
+    (True, 3, [1 + 0.9 + 0.81] * 3),        # steps 0, 1, 2 of 5; the last two have no 3rd successor
+    (False, 5, [2.71, 2.71, 2.71, 1.9, 1.0]),  # a termination flushes 3, 4 with 2 and 1 rewards
+])
+def test_train_stores_folded_n_step_transitions(truncate, stored, last_rewards):
+    env = OneStateEnv(truncate, length=5)
+    config = DQNConfig(n_step=3, gamma=0.9, learning_starts=1000, dtype="float64")
+    agent = DQNAgent(env.observation_space, env.action_space, config, seed=0)
+    agent.train(env, 10, verbose=0)  # two episodes of 5 steps
+    rows = agent.buffer.rows()  # [obs | a | R | next_obs | terminated]
+    assert len(rows) == 2 * stored
+    np.testing.assert_allclose(rows[-stored:, 2], last_rewards)
+    assert rows[-1, -1] == (0.0 if truncate else 1.0)
