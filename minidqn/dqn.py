@@ -124,8 +124,7 @@ def keras_rl_config() -> DQNConfig:
     """
     return DQNConfig(hidden_sizes=(16,), buffer_size=50_000, learning_starts=10, lr=1e-3, lr_end=None,
                      batch_size=32, gamma=0.99, n_step=1, loss="mse", max_grad_norm=None, double_dqn=True,
-                     dueling=False,
-                     exploration="constant", epsilon_end=0.1, **keras_rl_target_update(1e-2))
+                     dueling=False, exploration="constant", epsilon_end=0.1, **keras_rl_target_update(1e-2))
 
 
 class DQNAgent:
@@ -155,7 +154,7 @@ class DQNAgent:
         # every W and b, applied elementwise, in one vector operation instead of one per array.
         self.optimizer = Adam([self.online.flat_params], lr=config.lr, max_grad_norm=config.max_grad_norm)
         self.buffer = ReplayBuffer(config.buffer_size, dtype=self.dtype)
-        self.n_step = NStepTransitions(config.n_step, config.gamma)  # folds steps before they are stored
+        self.n_step_transitions = NStepTransitions(config.n_step, config.gamma)  # folds steps before storing
         self.loss_fn = mse_loss if config.loss == "mse" else _huber(config.huber_delta)
 
         self.num_steps = 0  # env steps taken in training, over all train() calls
@@ -288,7 +287,7 @@ class DQNAgent:
         next_save = (self.num_steps // checkpoint_every + 1) * checkpoint_every if checkpoint_every else -1
         obs, _ = env.reset(seed=int(self.env_rng.integers(2**31)))
         obs = np.asarray(obs, self.dtype)
-        self.n_step.reset()  # a fresh episode: nothing of the last call's episode is folded into it
+        self.n_step_transitions.reset()  # a fresh episode: nothing of the last call's episode is folded into it
         episode_return, episode_length, episode_losses = 0.0, 0, []
         interrupted = False
         try:
@@ -303,7 +302,7 @@ class DQNAgent:
                 # NOTE: store `terminated`, not `terminated or truncated`. A time limit (truncation)
                 # stops the episode but not the task: the state after it still has value, so the TD
                 # target must bootstrap from it. Only a true termination has no future.
-                for transition in self.n_step.add(obs, action, reward, next_obs, terminated, truncated):
+                for transition in self.n_step_transitions.add(obs, action, reward, next_obs, terminated, truncated):
                     self.buffer.push(*transition)
                 obs = next_obs  # NOTE: without this the agent would act forever from the first state
                 self.num_steps += 1
