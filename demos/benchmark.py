@@ -13,7 +13,8 @@ Throughput is env steps per second of training (evaluation time excluded).
     python demos/benchmark.py --compare-sb3                # also time Stable-Baselines3's DQN
     python demos/benchmark.py --preset keras-rl            # the tutorial: CartPole-v0, 5,000 steps
 
-Expect about 25 s per seed per worker on a 2-core machine. Results: docs/benchmarks.md.
+Expect about 16 s per seed per worker on a 2-core machine (164 s for ten seeds in one process).
+Results: docs/benchmarks.md.
 """
 
 from __future__ import annotations
