@@ -15,6 +15,7 @@ import zipfile
 import gymnasium as gym
 import numpy as np
 import pytest
+from envs import OneStateEnv
 from gymnasium import spaces
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -30,23 +31,10 @@ RESUME_CONFIG = DQNConfig(hidden_sizes=(32, 32), learning_starts=100, buffer_siz
 N, M = 500, 400  # env steps before and after the save
 
 
-class ConstantEnv(gym.Env):
-    """One state, observation [0.5], every action pays `reward`; episodes end after 5 steps."""
-
-    observation_space = spaces.Box(-1.0, 1.0, (1,), np.float32)
-    action_space = spaces.Discrete(2)
-
-    def __init__(self, reward: float = 1.0):
-        self.reward, self.t = reward, 0
-
-    def reset(self, *, seed=None, options=None):
-        super().reset(seed=seed)
-        self.t = 0
-        return np.array([0.5], np.float32), {}
-
-    def step(self, action):
-        self.t += 1
-        return np.array([0.5], np.float32), self.reward, False, self.t >= 5, {}
+def ConstantEnv(reward: float = 1.0) -> OneStateEnv:
+    """One state, observation [0.5], every action pays `reward`; a time limit ends each episode
+    after 5 steps."""
+    return OneStateEnv(truncate=True, length=5, reward=reward)
 
 
 def _small_agent(seed=0, steps=60):

@@ -5,6 +5,7 @@ import dataclasses
 import gymnasium as gym
 import numpy as np
 import pytest
+from envs import OneStateEnv
 from gymnasium import spaces
 
 from minidqn.dqn import DQNAgent, DQNConfig, keras_rl_target_update
@@ -12,31 +13,6 @@ from minidqn.gradcheck import numerical_gradient, relative_error
 from minidqn.history import History
 
 BOX2 = spaces.Box(-1.0, 1.0, (2,), np.float32)
-
-
-class OneStateEnv(gym.Env):
-    """One state, observation [0.5], every action pays 1. After `length` steps the episode ends by
-    termination or, with `truncate=True`, by a time limit that leaves the state unchanged.
-
-    The correct values: Q = 1 when terminated (no future), and Q = 1 + γQ = 1/(1 − γ) when
-    truncated, because the state after the time limit is the same state, with the same future.
-    """
-
-    observation_space = spaces.Box(-1.0, 1.0, (1,), np.float32)
-    action_space = spaces.Discrete(2)
-
-    def __init__(self, truncate: bool, length: int = 1):
-        self.truncate, self.length, self.t = truncate, length, 0
-
-    def reset(self, *, seed=None, options=None):
-        super().reset(seed=seed)
-        self.t = 0
-        return np.array([0.5], np.float32), {}
-
-    def step(self, action):
-        self.t += 1
-        end = self.t >= self.length
-        return np.array([0.5], np.float32), 1.0, end and not self.truncate, end and self.truncate, {}
 
 
 def _agent(config=None, obs_dim=2, n_actions=2, seed=0):
