@@ -183,8 +183,9 @@ def read_checkpoint(path: str | os.PathLike, kind: str, names: Iterable[str]) ->
         upgrade = UPGRADES.get((kind, version))
         if upgrade is None:
             why = OLDER.get((kind, version), "it was written by a different minidqn release")
-            raise _refuse(path, kind, f"it is format version {version}, and this minidqn reads version "
-                                     f"{VERSIONS[kind]}{' and older ones it can upgrade' * bool(UPGRADES)}: {why}")
+            readable = [v for k, v in UPGRADES if k == kind] + [VERSIONS[kind]]
+            raise _refuse(path, kind, f"it is format version {version}, and this minidqn reads versions "
+                                     f"{', '.join(map(str, readable))}: {why}")
         meta = upgrade(meta)
     missing = sorted(set(names) - set(arrays))
     if missing:
