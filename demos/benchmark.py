@@ -33,7 +33,10 @@ import gymnasium as gym
 import numpy as np
 
 from minidqn.cli import add_config_flags, config_from_args
-from minidqn.dqn import DQNAgent, DQNConfig, keras_rl_config
+from minidqn.config import DQNConfig
+from minidqn.dqn import DQNAgent
+from minidqn.evaluation import EvaluateEvery
+from minidqn.keras_rl import keras_rl_config
 
 
 def run_seed(job: dict) -> dict:
@@ -42,32 +45,23 @@ def run_seed(job: dict) -> dict:
     env, eval_env = gym.make(job["env_id"]), gym.make(job["env_id"])
     threshold = env.spec.reward_threshold
     agent = DQNAgent(env.observation_space, env.action_space, config, seed=seed)
-    evals, clock = [], {"eval_seconds": 0.0, "next_eval": job["eval_every"]}
+    evaluate_every = EvaluateEvery(job["eval_every"], eval_env, episodes=10)  # greedy mean of 10 episodes
     start = time.perf_counter()
-
-    def callback(agent: DQNAgent, step: int) -> bool:
-        if step >= clock["next_eval"]:
-            clock["next_eval"] += job["eval_every"]
-            t0 = time.perf_counter()
-            mean = float(agent.evaluate(eval_env, episodes=10, seed=10_000 + step).mean())
-            clock["eval_seconds"] += time.perf_counter() - t0
-            evals.append((step, mean, time.perf_counter() - start - clock["eval_seconds"]))
-        return True
-
-    agent.train(env, job["steps"], callback=callback, verbose=0)
-    train_seconds = time.perf_counter() - start - clock["eval_seconds"]
+    agent.train(env, job["steps"], callback=evaluate_every, verbose=0)
+    train_seconds = time.perf_counter() - start - evaluate_every.eval_seconds
     final = float(agent.evaluate(eval_env, episodes=20, seed=99_999).mean())
-    solved = next(((step, sec) for step, mean, sec in evals if mean >= threshold), (None, None))
+    solved = evaluate_every.first_step_at_least(threshold)
+    seconds = None if solved is None else evaluate_every.train_seconds[evaluate_every.steps.index(solved)]
     return {
         "seed": seed,
-        "steps_to_solve": solved[0],
-        "seconds_to_solve": solved[1],
+        "steps_to_solve": solved,
+        "seconds_to_solve": seconds,
         "final_mean_20": final,
         "final_holds": final >= threshold,
         "threshold": threshold,
         "train_seconds": train_seconds,
         "steps_per_second": agent.num_steps / train_seconds,
-        "evals": [(step, mean) for step, mean, _ in evals],
+        "evals": list(zip(evaluate_every.steps, evaluate_every.values)),
     }
 
 
@@ -126,7 +120,7 @@ def compare_sb3(config: DQNConfig, env_id: str, steps: int) -> dict:
                 learning_starts=c.learning_starts, batch_size=c.batch_size, tau=c.tau, gamma=c.gamma,
                 train_freq=c.train_freq, gradient_steps=c.gradient_steps, n_steps=c.n_step,
                 target_update_interval=c.target_update_interval * c.train_freq // c.gradient_steps,
-                exploration_fraction=c.exploration_fraction, exploration_initial_eps=c.epsilon_start,
+                exploration_fraction=min(1.0, c.exploration_steps / (warm_up + steps)), exploration_initial_eps=c.epsilon_start,
                 exploration_final_eps=c.epsilon_end, max_grad_norm=c.max_grad_norm or 1e9,
                 policy_kwargs={"net_arch": list(c.hidden_sizes)}, device="cpu", seed=0, verbose=0)
     model.learn(total_timesteps=warm_up)
@@ -137,7 +131,7 @@ def compare_sb3(config: DQNConfig, env_id: str, steps: int) -> dict:
     def our_rate(config: DQNConfig) -> float:
         env = gym.make(env_id)
         agent = DQNAgent(env.observation_space, env.action_space, config, seed=0)
-        agent.train(env, warm_up + steps, callback=lambda agent, step: step < warm_up, verbose=0)
+        agent.train(env, warm_up, verbose=0)
         start = time.perf_counter()
         agent.train(env, steps, verbose=0)
         return steps / (time.perf_counter() - start)

@@ -32,7 +32,10 @@ import gymnasium as gym
 import numpy as np
 
 from minidqn.cli import add_config_flags, config_from_args
-from minidqn.dqn import DQNAgent, DQNConfig, keras_rl_config
+from minidqn.config import DQNConfig
+from minidqn.dqn import DQNAgent
+from minidqn.evaluation import EvaluateEvery
+from minidqn.keras_rl import keras_rl_config
 from minidqn.plotting import animate_cartpole, plot_learning_curve, record_cartpole
 
 # The tutorial's setup (minidqn.dqn.keras_rl_config) with its budget: 5,000 steps on CartPole-v0,
@@ -84,19 +87,12 @@ def main(argv=None) -> dict:
     os.makedirs(args.out, exist_ok=True)
 
     agent = DQNAgent(env.observation_space, env.action_space, config, seed=args.seed)
-    evaluations = []
-
-    def evaluate_now(agent: DQNAgent, step: int) -> bool:
-        if step >= (len(evaluations) + 1) * args.eval_every:
-            mean = float(agent.evaluate(eval_env, episodes=10, seed=10_000 + step).mean())
-            evaluations.append((step, mean))
-            if args.verbose:
-                print(f"  greedy evaluation at step {step:,}: mean return {mean:.1f} over 10 episodes")
-        return True
-
+    # Every --eval-every env steps: the greedy mean return over 10 episodes on a separate env.
+    evaluate_every = EvaluateEvery(args.eval_every, eval_env, episodes=10, verbose=bool(args.verbose))
     start = time.perf_counter()
-    history = agent.train(env, steps, callback=evaluate_now, verbose=args.verbose)
+    history = agent.train(env, steps, callback=evaluate_every, verbose=args.verbose)
     seconds = time.perf_counter() - start
+    evaluations = list(zip(evaluate_every.steps, evaluate_every.values))
 
     returns = agent.evaluate(eval_env, episodes=eval_episodes, seed=123)
     solved = returns.mean() >= threshold

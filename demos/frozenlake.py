@@ -26,13 +26,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from minidqn.cli import add_config_flags, config_from_args
+from minidqn.config import QLearningConfig
+from minidqn.evaluation import evaluate
 from minidqn.plotting import draw_q_table, draw_returns
-from minidqn.tabular import (
-    QLearningAgent,
-    QLearningConfig,
-    evaluate_policy,
-    value_iteration,
-)
+from minidqn.tabular import QLearningAgent
+from minidqn.value_iteration import value_iteration
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -55,23 +53,23 @@ def main(argv: list[str] | None = None) -> dict:
     curve_every = max(1, args.episodes // 20)
     curve = [(0, float(agent.evaluate(eval_env, args.curve_episodes, seed=10_000).mean()))]
 
-    def record_greedy_success(agent: QLearningAgent, env_steps: int) -> bool:
-        if agent.episodes_done % curve_every == 0:
-            success = agent.evaluate(eval_env, args.curve_episodes, seed=10_000 + agent.episodes_done)
-            curve.append((env_steps, float(success.mean())))
+    def record_greedy_success(agent: QLearningAgent, step: int) -> bool:
+        if agent.num_episodes % curve_every == 0:
+            success = agent.evaluate(eval_env, args.curve_episodes, seed=10_000 + agent.num_episodes)
+            curve.append((step, float(success.mean())))
         return True
 
     start = time.perf_counter()
-    history = agent.train(env, args.episodes, callback=record_greedy_success)
-    print(f"trained {args.episodes:,} episodes ({agent.env_steps:,} env steps) in "
+    history = agent.train(env, episodes=args.episodes, callback=record_greedy_success)
+    print(f"trained {args.episodes:,} episodes ({agent.num_steps:,} env steps) in "
           f"{time.perf_counter() - start:.1f} s, greedy evaluations included")
 
     V_star, Q_star, optimal_policy = value_iteration(env, gamma=config.gamma)
     learned_policy = agent.greedy_policy(np.random.default_rng(args.seed + 1))
     # Both policies play the same seeded episodes (common random numbers), so their difference
     # is less noisy than either success rate alone.
-    learned = evaluate_policy(env, learned_policy, args.eval_episodes, seed=args.seed + 1)
-    optimal = evaluate_policy(env, optimal_policy, args.eval_episodes, seed=args.seed + 1)
+    learned = evaluate(env, lambda s: learned_policy[s], args.eval_episodes, seed=args.seed + 1)
+    optimal = evaluate(env, lambda s: optimal_policy[s], args.eval_episodes, seed=args.seed + 1)
     for name, returns in (("Q-learning greedy", learned), ("value-iteration optimum", optimal)):
         standard_error = returns.std() / np.sqrt(len(returns))
         print(f"{name:<24} success {100 * returns.mean():5.2f}% ± {100 * standard_error:.2f}% "

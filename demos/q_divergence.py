@@ -3,9 +3,9 @@
     python demos/q_divergence.py                 # seed 4, 50,000 steps per loss, about a minute
     python demos/q_divergence.py --seed 0 --steps 30000
 
-On CartPole every reward is 1, so no return (and no true Q-value) exceeds 1/(1 − γ) = 100 at
-γ = 0.99. The only transitions that anchor Q are the terminal ones, whose target is the reward
-alone; they are a few percent of the replay buffer. Under Huber with δ = 1 each of them pulls
+On CartPole every reward is 1, so no return (and no true Q-value) exceeds 1/(1 − γ), 200 at
+the default γ = 0.995. The only transitions that anchor Q are the terminal ones, whose target is
+the reward alone; they are a few percent of the replay buffer. Under Huber with δ = 1 each of them pulls
 with a gradient of at most δ however wrong it is, so the many bootstrapped transitions, whose
 targets rise with Q itself, can outvote them, and Q climbs without bound. Under squared error a
 terminal transition's pull grows with its error. The demo trains the same seed with both losses
@@ -27,29 +27,28 @@ import gymnasium as gym
 import matplotlib.pyplot as plt
 import numpy as np
 
+from minidqn import DQNAgent, DQNConfig
 from minidqn.cli import add_config_flags, config_from_args
-from minidqn.dqn import DQNAgent, DQNConfig
+from minidqn.evaluation import EvaluateEvery
 
 
 def track(config: DQNConfig, seed: int, steps: int, every: int) -> list[dict]:
     """Train one agent, recording Q statistics every `every` env steps (at episode ends)."""
     env, eval_env = gym.make("CartPole-v1"), gym.make("CartPole-v1")
     agent = DQNAgent(env.observation_space, env.action_space, config, seed=seed)
-    rows = []
 
-    def record(agent: DQNAgent, step: int) -> bool:
-        if step >= (len(rows) + 1) * every:
-            obs, actions, _, _, terminated = agent.buffer.sample(2000, np.random.default_rng(0))
-            q = agent.online.predict(obs)  # (2000, A)
-            q_taken = q[np.arange(len(q)), actions]  # (2000,)
-            pre_terminal = q_taken[terminated == 1.0]
-            rows.append({"step": step, "greedy_return": float(agent.evaluate(eval_env, 5, seed=step).mean()),
-                         "q_mean": float(q.mean()), "q_max": float(q.max()),
-                         "q_pre_terminal": float(pre_terminal.mean()) if pre_terminal.size else float("nan")})
-        return True
+    def q_statistics(agent: DQNAgent, step: int) -> dict:
+        obs, actions, _, _, terminated = agent.buffer.sample(2000, np.random.default_rng(0))
+        q = agent.online.predict(obs)  # (2000, A)
+        q_taken = q[np.arange(len(q)), actions]  # (2000,)
+        pre_terminal = q_taken[terminated == 1.0]
+        return {"step": step, "greedy_return": float(agent.evaluate(eval_env, 5, seed=step).mean()),
+                "q_mean": float(q.mean()), "q_max": float(q.max()),
+                "q_pre_terminal": float(pre_terminal.mean()) if pre_terminal.size else float("nan")}
 
-    agent.train(env, steps, callback=record, verbose=0)
-    return rows
+    measured = EvaluateEvery(every, measure=q_statistics)
+    agent.train(env, steps, callback=measured, verbose=0)
+    return measured.values
 
 
 def main(argv=None) -> dict:

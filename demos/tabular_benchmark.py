@@ -15,7 +15,7 @@ CartPole gets the measured Discretizer.for_cartpole() grid, and no optimum (it h
         --epsilon_decay_episodes 1000 --epsilon_end 0.01
 
 Expect about 12 s per FrozenLake seed and 12 s per Taxi seed on one core (2 minutes for the
-default). Targets (issue 4): FrozenLake within 2 percentage points of the optimum for 4 of 5
+default). Targets: FrozenLake within 2 percentage points of the optimum for 4 of 5
 seeds, Taxi within 0.3 of the optimal mean return, each run under 30 s. Results: docs/tabular.md.
 """
 
@@ -34,15 +34,13 @@ import gymnasium as gym
 import numpy as np
 
 from minidqn.cli import add_config_flags, config_from_args
-from minidqn.tabular import (
-    Discretizer,
-    QLearningAgent,
-    QLearningConfig,
-    evaluate_policy,
-    value_iteration,
-)
+from minidqn.config import QLearningConfig
+from minidqn.discretizer import Discretizer
+from minidqn.evaluation import evaluate
+from minidqn.tabular import QLearningAgent
+from minidqn.value_iteration import value_iteration
 
-# Targets of issue 4: the largest allowed gap to the optimum's mean return, per environment.
+# The targets: the largest allowed gap to the optimum's mean return, per environment.
 TOLERANCE = {"FrozenLake-v1": 0.02, "Taxi-v4": 0.3}
 
 
@@ -54,19 +52,19 @@ def run_seed(env_id: str, config: QLearningConfig, seed: int, episodes: int, eva
     agent = QLearningAgent(env.observation_space, env.action_space, config, seed=seed,
                            discretizer=discretizer)
     start = time.perf_counter()
-    agent.train(env, episodes, verbose=0)
+    agent.train(env, episodes=episodes, verbose=0)
     train_seconds = time.perf_counter() - start
     eval_seed = 100_000 + seed
     learned = agent.evaluate(env, eval_episodes, seed=eval_seed)
     run_seconds = time.perf_counter() - start
-    result = {"env_id": env_id, "seed": seed, "env_steps": agent.env_steps,
+    result = {"env_id": env_id, "seed": seed, "env_steps": agent.num_steps,
               "mean_return": float(learned.mean()),
               "standard_error": float(learned.std() / np.sqrt(eval_episodes)),
               "train_seconds": train_seconds, "run_seconds": run_seconds,
               "visited_states": float(np.mean(np.any(agent.q != 0, axis=1)))}
     if has_model:
         V_star, Q_star, optimal_policy = value_iteration(env, gamma=config.gamma)
-        optimal = evaluate_policy(env, optimal_policy, eval_episodes, seed=eval_seed)
+        optimal = evaluate(env, lambda s: optimal_policy[s], eval_episodes, seed=eval_seed)
         # States the agent visited where its greedy action is not optimal (ties broken as in evaluate).
         policy = agent.greedy_policy(np.random.default_rng(eval_seed))
         wrong = Q_star[np.arange(len(V_star)), policy] < V_star - 1e-6  # (S,)

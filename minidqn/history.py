@@ -7,8 +7,19 @@ import os
 from dataclasses import dataclass, field, fields
 
 
-class EpisodeTable:
-    """Behaviour shared by per-episode records: a dataclass whose fields are equal-length lists."""
+@dataclass
+class History:
+    """Per-episode columns of a training run (DQN or tabular), each a list with one entry per
+    episode finished in one train() call."""
+
+    episode: list[int] = field(default_factory=list)  # the episode's number, counted over all train() calls
+    episode_return: list[float] = field(default_factory=list)  # Σ rewards of the episode, undiscounted
+    episode_length: list[int] = field(default_factory=list)  # env steps in the episode
+    env_steps: list[int] = field(default_factory=list)  # training env steps so far, at its end
+    epsilon: list[float] = field(default_factory=list)  # ε at the episode's last step
+    learning_rate: list[float] = field(default_factory=list)  # Adam's lr (DQN) or α (tabular) at its end
+    mean_loss: list[float] = field(default_factory=list)  # mean TD loss of its updates (tabular: δ²; nan: none)
+    wall_time: list[float] = field(default_factory=list)  # seconds since train() began, at its end
 
     @classmethod
     def columns(cls) -> list[str]:
@@ -22,7 +33,7 @@ class EpisodeTable:
             getattr(self, name).append(value)
 
     def __len__(self) -> int:
-        return len(getattr(self, self.columns()[0]))
+        return len(self.episode)
 
     def to_csv(self, path: str | os.PathLike) -> None:
         """Write a header row of column names, then one row per episode."""
@@ -30,15 +41,3 @@ class EpisodeTable:
             writer = csv.writer(f)
             writer.writerow(self.columns())
             writer.writerows(zip(*(getattr(self, name) for name in self.columns())))
-
-
-@dataclass
-class History(EpisodeTable):
-    """Per-episode columns of a DQN training run, each a list with one entry per episode."""
-
-    episode_return: list[float] = field(default_factory=list)  # Σ rewards of the episode
-    episode_length: list[int] = field(default_factory=list)  # env steps in the episode
-    epsilon: list[float] = field(default_factory=list)  # ε at the episode's last step
-    mean_loss: list[float] = field(default_factory=list)  # mean TD loss of its gradient steps (nan: none)
-    env_steps: list[int] = field(default_factory=list)  # training env steps so far, at its end
-    wall_time: list[float] = field(default_factory=list)  # seconds since train() began, at its end

@@ -57,6 +57,22 @@ class NStepTransitions:
         """Forget the pending steps: the episode was abandoned (a new train() call starts afresh)."""
         self.pending.clear()
 
+    def state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """The pending steps, oldest first: {"obs": (k, D), "actions": (k,), "rewards": (k,)}."""
+        obs = np.array([o for o, _, _ in self.pending], dtype=np.float64)  # (k, D); (0,) when empty
+        actions = np.array([a for _, a, _ in self.pending], dtype=np.int64)  # (k,)
+        rewards = np.array([r for _, _, r in self.pending], dtype=np.float64)  # (k,)
+        return {}, {"obs": obs, "actions": actions, "rewards": rewards}
+
+    def load_state(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+        """Replace the pending steps by those of a `state()`; fewer than n of them."""
+        obs, actions, rewards = arrays["obs"], arrays["actions"], arrays["rewards"]
+        k = len(actions)
+        if actions.shape != (k,) or rewards.shape != (k,) or len(obs) != k or k >= self.n:
+            raise ValueError(f"the pending window must hold fewer than n = {self.n} steps of matching "
+                             f"length, got obs {obs.shape}, actions {actions.shape}, rewards {rewards.shape}")
+        self.pending = deque(zip(obs, actions.tolist(), rewards.tolist()))
+
     def _fold(self, next_obs, terminated: bool) -> tuple:
         """(s_t, a_t, R_t, next_obs, terminated) for the oldest pending step t, which is removed."""
         reward = sum(g * r for g, (_, _, r) in zip(self.discounts, self.pending))  # Σₖ γᵏ r_{t+k}

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from minidqn.validation import is_int, is_real
+
 
 def clip_grad_norm(grads: Sequence[np.ndarray], max_norm: float) -> float:
     """Scale all gradients by min(1, max_norm / ‖g‖) in place, where ‖g‖ is the norm of all of
@@ -28,6 +30,11 @@ def clip_grad_norm(grads: Sequence[np.ndarray], max_norm: float) -> float:
 
 
 class _Optimizer:
+    """What SGD and Adam share: the parameters, the step size, gradient clipping, and the state
+    (a step counter and one running array per parameter and per name in `slots`)."""
+
+    slots: tuple[str, ...] = ()  # names of the running arrays, e.g. ("m", "v") for Adam
+
     def __init__(self, params: Sequence[np.ndarray], lr: float, max_grad_norm: float | None):
         if not lr > 0:
             raise ValueError(f"lr must be > 0, got {lr}")
@@ -36,6 +43,9 @@ class _Optimizer:
         self.params = list(params)
         self.lr = lr
         self.max_grad_norm = max_grad_norm
+        self.t = 0  # steps taken so far
+        for name in self.slots:
+            setattr(self, name, [np.zeros_like(p) for p in self.params])
 
     def _prepare(self, grads: Sequence[np.ndarray]) -> list[np.ndarray]:
         grads = list(grads)
@@ -50,9 +60,35 @@ class _Optimizer:
             clip_grad_norm(grads, self.max_grad_norm)
         return grads
 
+    def state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """The step counter and step size as plain metadata; the running arrays by name
+        ("m.0", "v.0", ... for Adam's moments of the first, second, ... parameter)."""
+        arrays = {f"{name}.{i}": a for name in self.slots for i, a in enumerate(getattr(self, name))}
+        return {"t": self.t, "lr": self.lr}, arrays
+
+    def load_state(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+        """Restore a `state()` of an optimizer over parameters of the same shapes and dtypes."""
+        t, lr = meta["t"], meta["lr"]
+        if not (is_int(t) and t >= 0):
+            raise ValueError(f"t must be an integer ≥ 0, got {t!r}")
+        if not (is_real(lr) and lr > 0):
+            raise ValueError(f"lr must be a number > 0, got {lr!r}")
+        for name in self.slots:
+            for i, current in enumerate(getattr(self, name)):
+                saved = arrays[f"{name}.{i}"]
+                if saved.shape != current.shape or saved.dtype != current.dtype:
+                    raise ValueError(f"{name}.{i} must be {current.dtype} {current.shape}, "
+                                     f"got {saved.dtype} {saved.shape}")
+        for name in self.slots:
+            for i, current in enumerate(getattr(self, name)):
+                current[...] = arrays[f"{name}.{i}"]
+        self.t, self.lr = t, lr
+
 
 class SGD(_Optimizer):
     """Stochastic gradient descent: v ← μ·v + g, θ ← θ − lr·v (plain θ ← θ − lr·g when μ = 0)."""
+
+    slots = ("velocity",)
 
     def __init__(
         self,
@@ -65,10 +101,10 @@ class SGD(_Optimizer):
         if not 0.0 <= momentum < 1.0:
             raise ValueError(f"momentum must be in [0, 1), got {momentum}")
         self.momentum = momentum
-        self.velocity = [np.zeros_like(p) for p in self.params]
 
     def step(self, grads: Sequence[np.ndarray]) -> None:
         # NOTE: clipping, if set, rescales the caller's gradient arrays in place.
+        self.t += 1
         for p, g, v in zip(self.params, self._prepare(grads), self.velocity):
             v *= self.momentum
             v += g
@@ -78,11 +114,13 @@ class SGD(_Optimizer):
 class Adam(_Optimizer):
     """Adam (Kingma & Ba, 2015). With gradient g at step t = 1, 2, ...:
 
-        m ← β₁·m + (1 − β₁)·g          first-moment estimate
-        v ← β₂·v + (1 − β₂)·g²         second-moment estimate
+        m ← β₁·m + (1 − β₁)·g                   first-moment estimate
+        v ← β₂·v + (1 − β₂)·g²                  second-moment estimate
         m̂ = m / (1 − β₁ᵗ),  v̂ = v / (1 − β₂ᵗ)   bias correction: m and v start at 0
         θ ← θ − lr · m̂ / (√v̂ + eps)
     """
+
+    slots = ("m", "v")
 
     def __init__(
         self,
@@ -99,27 +137,19 @@ class Adam(_Optimizer):
         if not eps > 0:
             raise ValueError(f"eps must be > 0, got {eps}")
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
-        self.t = 0  # steps taken so far
-        self.m = [np.zeros_like(p) for p in self.params]
-        self.v = [np.zeros_like(p) for p in self.params]
 
     def step(self, grads: Sequence[np.ndarray]) -> None:
         # NOTE: clipping, if set, rescales the caller's gradient arrays in place.
         grads = self._prepare(grads)
         self.t += 1
-        bias1 = 1.0 - self.beta1**self.t
-        bias2 = 1.0 - self.beta2**self.t
-        # The same update as the docstring's, with the bias corrections folded into two scalars:
-        #   lr·m̂/(√v̂ + eps) = step_size·m/(√v + eps_hat),
-        #   step_size = lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ),  eps_hat = eps·√(1 − β₂ᵗ)
-        # which spares two full-size divisions and their temporaries on every step.
-        # NOTE: math.sqrt keeps these Python floats; a NumPy float64 scalar would promote the
-        # float32 moments to float64 on every step (NumPy 2's promotion rules).
-        step_size = self.lr * math.sqrt(bias2) / bias1
-        eps_hat = self.eps * math.sqrt(bias2)
+        beta1, beta2, t = self.beta1, self.beta2, self.t
+        # NOTE: the scalars stay Python floats; a NumPy float64 scalar would promote float32
+        # moments to float64 on every step (NumPy 2's promotion rules).
         for p, g, m, v in zip(self.params, grads, self.m, self.v):
-            m *= self.beta1
-            m += (1.0 - self.beta1) * g
-            v *= self.beta2
-            v += (1.0 - self.beta2) * np.square(g)
-            p -= step_size * m / (np.sqrt(v) + eps_hat)
+            m *= beta1
+            m += (1.0 - beta1) * g  # m ← β₁·m + (1 − β₁)·g
+            v *= beta2
+            v += (1.0 - beta2) * g * g  # v ← β₂·v + (1 − β₂)·g²
+            m_hat = m / (1.0 - beta1**t)
+            v_hat = v / (1.0 - beta2**t)
+            p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)

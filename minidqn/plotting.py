@@ -1,6 +1,7 @@
 """Pictures of training runs, drawn with matplotlib: learning curves, Q-tables, CartPole animated.
 
 This module sits on top of the package: it imports matplotlib, and nothing in the core imports it.
+Episodes are played by minidqn.evaluation.
 CartPole is drawn from its 4-number state (x, ẋ, θ, θ̇) rather than with gymnasium's pygame
 renderer, so no display or pygame is needed.
 A grid map `desc` is the environment's `env.unwrapped.desc`, rows of single characters: S start,
@@ -16,6 +17,8 @@ from matplotlib.animation import FuncAnimation, PillowWriter
 from matplotlib.axes import Axes
 from matplotlib.collections import PolyCollection
 from matplotlib.ticker import StrMethodFormatter
+
+from minidqn.evaluation import play_episode
 
 # (dx, dy) of each action on the picture, whose y axis points down like the map's rows.
 ACTION_ARROWS = {0: (-1.0, 0.0), 1: (0.0, 1.0), 2: (1.0, 0.0), 3: (0.0, -1.0)}  # left down right up
@@ -131,13 +134,9 @@ def plot_learning_curve(history, path, evaluations=None, solved_at: float | None
 
 def record_cartpole(agent, env, seed: int = 0, max_steps: int | None = None):
     """Play one greedy episode; return its CartPole states (T, 4) and its return."""
-    obs, _ = env.reset(seed=seed)
-    states, total, done = [np.array(env.unwrapped.state, dtype=float)], 0.0, False
-    while not done and (max_steps is None or len(states) <= max_steps):
-        obs, reward, terminated, truncated, _ = env.step(agent.act(obs))
-        states.append(np.array(env.unwrapped.state, dtype=float))
-        total += reward
-        done = terminated or truncated
+    states = []
+    total, _ = play_episode(env, agent.act, seed, max_steps,
+                            record=lambda env: states.append(np.array(env.unwrapped.state, dtype=float)))
     return np.array(states), total
 
 

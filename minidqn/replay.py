@@ -2,7 +2,10 @@
 
 Replay breaks the correlation between consecutive transitions (a batch mixes many episodes and
 many versions of the policy) and lets each transition be learned from many times (Lin, 1992;
-Mnih et al., 2015).
+Mnih et al., 2015). Learning from old transitions is legitimate because Q-learning is
+off-policy: its target r + γ·maxₐ′ Q(s′, a′) asks what the *greedy* policy would do after s′,
+whatever policy chose a in s, so a transition stays valid evidence however long ago, and by
+whichever version of the agent, it was collected.
 """
 
 from __future__ import annotations
@@ -19,24 +22,17 @@ class ReplayBuffer:
     Storage is a `collections.deque(maxlen=capacity)`: appending to a full deque drops the oldest
     transition, which is exactly the eviction rule we want, in O(1).
 
-    Each transition is stored as one flat row of length 2D + 3 (D = observation size):
+    Each transition is one row of 2D + 3 numbers (D = observation size), in the buffer's dtype:
 
         [ obs (D) | action | reward | next_obs (D) | terminated ]
 
-    kept as the row's raw bytes (`row.tobytes()`, 4(2D + 3) bytes in float32). A batch is then
-    one `bytes.join` of B rows and one `np.frombuffer` that reads them as a (B, 2D + 3) array,
-    sliced into five arrays without copying. `rows()` decodes the whole memory the same way.
-    Measured on this project's machine for B = 64, D = 4: 1 µs, against 7 µs for `np.array`
-    over 64 small row arrays and 55 µs for converting 64 five-tuples field by field, and sampling
-    runs once per gradient step. Actions are stored as floats, exact for any integer below 2²⁴
-    (far more actions than an MLP head will have).
+    so `buffer.memory[0]` prints the oldest transition's numbers in that order, and a batch is one
+    `np.array` over B rows, sliced into its five fields. Actions are stored as floats, exact for
+    any integer below 2²⁴ (far more actions than an MLP head will have); `terminated` is 1.0 or 0.0.
 
-    Cost of `deque[i]`: a deque is a linked list of 64-slot blocks, and indexing walks from the
-    nearer end, so it costs O(min(i, n − i) / 64) pointer hops. Measured for a batch of 64:
-    2–5 µs in a deque of 5,000 transitions, 14–18 µs at 25,000 and 59 µs when full at 100,000,
-    against under 1 µs for a preallocated NumPy ring buffer. That is acceptable here: a CartPole
-    run of 50,000 steps never fills more than half a 100,000 buffer, and the deque keeps the data
-    structure the algorithm describes. `operator.itemgetter` does the B lookups in one C call.
+    `deque[i]` walks from the nearer end of a linked list of 64-slot blocks, so a random lookup
+    costs O(min(i, n − i) / 64) pointer hops; `operator.itemgetter` does the B lookups in one C
+    call (docs/benchmarks.md measures sampling at several fill levels).
     """
 
     def __init__(self, capacity: int, dtype=np.float32):
@@ -44,7 +40,7 @@ class ReplayBuffer:
             raise ValueError(f"capacity must be a positive integer, got {capacity!r}")
         self.capacity = int(capacity)
         self.dtype = np.dtype(dtype)
-        self.memory: deque[bytes] = deque(maxlen=self.capacity)  # one row's bytes per transition
+        self.memory: deque[np.ndarray] = deque(maxlen=self.capacity)  # one (2D + 3,) row per transition
         self.obs_dim: int | None = None  # D, fixed by the first transition pushed
 
     def __len__(self) -> int:
@@ -65,7 +61,7 @@ class ReplayBuffer:
         row[D + 1] = reward
         row[D + 2 : 2 * D + 2] = next_obs
         row[2 * D + 2] = terminated
-        self.memory.append(row.tobytes())
+        self.memory.append(row)
 
     def sample(self, batch_size: int, rng: np.random.Generator):
         """A uniform random mini-batch, drawn with replacement:
@@ -73,8 +69,7 @@ class ReplayBuffer:
             obs: (B, D), actions: (B,) int64, rewards: (B,), next_obs: (B, D),
             terminated: (B,) 1.0 where the episode truly ended, else 0.0
 
-        all floats in the buffer's dtype. The arrays are read-only views of one fresh (B, 2D + 3)
-        array (the TD target and the loss only read them).
+        all floats in the buffer's dtype, views of one fresh (B, 2D + 3) array.
         """
         n = len(self.memory)
         if n == 0:
@@ -84,7 +79,7 @@ class ReplayBuffer:
         indices = rng.integers(0, n, size=batch_size).tolist()  # Python ints index a deque fastest
         # itemgetter(i) alone returns one row, not a tuple of one: hence the B = 1 case.
         picked = operator.itemgetter(*indices)(self.memory) if batch_size > 1 else (self.memory[indices[0]],)
-        rows = self._decode(picked)  # (B, 2D+3)
+        rows = np.array(picked)  # (B, 2D+3)
         D = self.obs_dim
         return (
             rows[:, :D],
@@ -98,7 +93,7 @@ class ReplayBuffer:
         """Every stored transition as one (n, 2D + 3) array of rows, oldest first (a copy)."""
         if not self.memory:
             return np.zeros((0, 0 if self.obs_dim is None else 2 * self.obs_dim + 3), self.dtype)
-        return self._decode(self.memory).copy()
+        return np.array(self.memory)
 
     def extend(self, rows: np.ndarray) -> None:
         """Append the rows of an (n, 2D + 3) array, oldest first, as `rows()` returns them."""
@@ -110,8 +105,23 @@ class ReplayBuffer:
             raise ValueError(f"rows must have {2 * self.obs_dim + 3} columns, got {rows.shape[1]}")
         if len(rows):
             self.obs_dim = D
-        self.memory.extend(row.tobytes() for row in rows)
+        self.memory.extend(row.copy() for row in rows)
 
-    def _decode(self, picked) -> np.ndarray:
-        """Rows stored as bytes -> one read-only (len(picked), 2D + 3) array."""
-        return np.frombuffer(b"".join(picked), self.dtype).reshape(-1, 2 * self.obs_dim + 3)
+    def state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """D as plain metadata (None while empty) and the memory as {"rows": (n, 2D + 3)}."""
+        return {"obs_dim": self.obs_dim}, {"rows": self.rows()}
+
+    def load_state(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+        """Replace the memory by a `state()` of a buffer with the same dtype: n ≤ capacity rows."""
+        rows, D = arrays["rows"], meta["obs_dim"]
+        if D is not None and not (isinstance(D, int) and D >= 1):
+            raise ValueError(f"obs_dim must be a positive integer or None, got {D!r}")
+        shape = (len(rows), 2 * D + 3) if D is not None else (0, 0)
+        if rows.dtype != self.dtype or rows.shape != shape or (D is not None and len(rows) == 0):
+            raise ValueError(f"rows must be {self.dtype} (n ≥ 1, 2D + 3) with D = obs_dim = {D!r}, or (0, 0) "
+                             f"with obs_dim None; got {rows.dtype} {rows.shape}")
+        if len(rows) > self.capacity:
+            raise ValueError(f"rows hold {len(rows)} transitions, more than the capacity {self.capacity}")
+        self.memory.clear()
+        self.obs_dim = D
+        self.memory.extend(row.copy() for row in rows)

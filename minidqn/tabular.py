@@ -10,6 +10,7 @@ with ε-greedy behaviour; α and ε follow schedules counted in episodes. Value 
 environment's own model (minidqn.value_iteration) gives the exact Q* to compare against; the
 derivation and the measured results are in docs/tabular.md, the demo is demos/frozenlake.py.
 
+    >>> import gymnasium as gym
     >>> env = gym.make("FrozenLake-v1")
     >>> agent = QLearningAgent(env.observation_space, env.action_space, seed=0)
     >>> agent.q.shape  # (S, A), all zeros until trained
@@ -18,74 +19,33 @@ derivation and the measured results are in docs/tabular.md, the demo is demos/fr
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+import os
+import sys
+from dataclasses import asdict
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from minidqn import checkpoint
+from minidqn.checkpoint import (
+    config_from_dict,
+    read_checkpoint,
+    refusing,
+    write_checkpoint,
+)
+from minidqn.config import QLearningConfig
 from minidqn.discretizer import Discretizer
-from minidqn.history import EpisodeTable
+from minidqn.evaluation import evaluate
+from minidqn.history import History
 from minidqn.schedules import LinearSchedule
-from minidqn.validation import check, is_int, is_real, make_plain
-from minidqn.value_iteration import evaluate_policy, value_iteration
-
-__all__ = [
-    "Discretizer",
-    "QLearningAgent",
-    "QLearningConfig",
-    "TrainingHistory",
-    "evaluate_policy",
-    "value_iteration",
-]
-
-
-@dataclass(frozen=True)
-class QLearningConfig:
-    """Hyperparameters of tabular Q-learning; both schedules are straight lines over episodes."""
-
-    gamma: float = 0.99  # γ, discount factor
-    alpha_start: float = 0.1  # α at episode 0, the learning rate (step size)
-    alpha_end: float = 0.01  # α after alpha_decay_episodes, then constant
-    alpha_decay_episodes: int = 20_000  # episodes over which α falls linearly to alpha_end
-    epsilon_start: float = 1.0  # ε at episode 0, the probability of a random action
-    epsilon_end: float = 0.05  # ε after epsilon_decay_episodes, then constant
-    epsilon_decay_episodes: int = 10_000  # episodes over which ε falls linearly to epsilon_end
-
-    def __post_init__(self):
-        check(self, is_real(self.gamma) and 0.0 <= self.gamma <= 1.0, "gamma", "in [0, 1]")
-        for name in ("alpha_start", "alpha_end"):
-            value = getattr(self, name)
-            check(self, is_real(value) and 0.0 < value <= 1.0, name, "in (0, 1]")
-        for name in ("epsilon_start", "epsilon_end"):
-            value = getattr(self, name)
-            check(self, is_real(value) and 0.0 <= value <= 1.0, name, "in [0, 1]")
-        for name in ("alpha_decay_episodes", "epsilon_decay_episodes"):
-            value = getattr(self, name)
-            check(self, is_int(value) and value >= 1, name, "a positive integer (episodes)")
-        make_plain(self)  # NumPy scalars become Python ones, for the JSON of save()
-
-
-@dataclass
-class TrainingHistory(EpisodeTable):
-    """One row per training episode, kept as columns; `to_csv` writes them with a header. The
-    column names match minidqn.history.History where the two agents record the same thing."""
-
-    episode: list[int] = field(default_factory=list)  # episode number, counted over all train calls
-    episode_return: list[float] = field(default_factory=list)  # undiscounted Σ r of the episode
-    episode_length: list[int] = field(default_factory=list)  # env steps in the episode
-    epsilon: list[float] = field(default_factory=list)  # ε used during the episode
-    alpha: list[float] = field(default_factory=list)  # α used during the episode
-    env_steps: list[int] = field(default_factory=list)  # env steps so far, this episode included
-    wall_time: list[float] = field(default_factory=list)  # seconds since this train call began
+from minidqn.training import TrainingRun
+from minidqn.validation import count
 
 
 class QLearningAgent:
     """A Q-table q: (S, A), initialised to zero, learned by ε-greedy Q-learning."""
+
+    FORMAT = 2  # the checkpoint format version this agent writes
 
     def __init__(
         self,
@@ -115,8 +75,17 @@ class QLearningAgent:
         self.epsilon_schedule = LinearSchedule(
             c.epsilon_start, c.epsilon_end, c.epsilon_decay_episodes
         )
-        self.episodes_done = 0  # the schedules' t, kept across train calls and save/load
-        self.env_steps = 0
+        self.num_steps = 0  # env steps taken in training, over all train() calls
+        self.num_updates = 0  # table updates, one per env step
+        self.num_episodes = 0  # training episodes finished: the schedules' t
+
+    def epsilon(self, episode: int | None = None) -> float:
+        """ε of the exploration schedule at `episode` (default: now)."""
+        return self.epsilon_schedule(self.num_episodes if episode is None else episode)
+
+    def learning_rate(self, episode: int | None = None) -> float:
+        """α, the step size of the update, at `episode` (default: now)."""
+        return self.alpha_schedule(self.num_episodes if episode is None else episode)
 
     def greedy_action(self, s: int) -> int:
         """argmaxₐ Q(s,a), with ties broken uniformly at random."""
@@ -145,64 +114,46 @@ class QLearningAgent:
         self.q[s, a] += alpha * td_error
         return float(td_error)
 
-    def train(
-        self,
-        env: gym.Env,
-        episodes: int,
-        callback: Callable[[QLearningAgent, int], bool | None] | None = None,
-        verbose: int = 1,
-        log_every: int | None = None,
-    ) -> TrainingHistory:
-        """Run `episodes` episodes of ε-greedy Q-learning on `env`, updating after every step, and
-        return the history of this call's episodes.
+    def train(self, env: gym.Env, total_steps: int | None = None, callback=None, verbose: int = 1,
+              checkpoint_path: str | os.PathLike | None = None, checkpoint_every: int | None = None,
+              *, episodes: int | None = None) -> History:
+        """Run ε-greedy Q-learning on `env` for `total_steps` env steps (or until `episodes`
+        episodes have ended, whichever comes first), updating after every step; return the
+        history of the episodes finished in this call.
 
-        Pass the `gym.make` env so its time limit applies. `callback(agent, env_steps)` runs at
-        the end of each episode (as for the DQN agent); returning False stops training. A second
-        call continues the episode counter, and with it the α and ε schedules. verbose: 0 silent,
-        1 a progress line every `log_every` episodes (by default a tenth of the run).
+        The arguments and the returned History are those of DQNAgent.train, and so are the
+        progress lines, the checkpoints, Ctrl-C and the divergence guard (minidqn.training). Pass
+        the `gym.make` env so its time limit applies. A second call continues the counters, and
+        with them the α and ε schedules, starting a fresh episode.
         """
-        if not (is_int(episodes) and episodes >= 1):
-            raise ValueError(f"episodes must be a positive int, got {episodes!r}")
-        log_every = log_every or max(1, episodes // 10)
-        history = TrainingHistory()
-        start = time.perf_counter()
+        run = TrainingRun(self, total_steps, callback, verbose, checkpoint_path, checkpoint_every, episodes)
         # Seed the env from our generator once; later resets continue the env's own stream.
-        reset_seed = int(self.rng.integers(2**31))
-        for _ in range(episodes):
-            # 1. This episode's step size and exploration rate.
-            epsilon = self.epsilon_schedule(self.episodes_done)
-            alpha = self.alpha_schedule(self.episodes_done)
-            obs, _ = env.reset(seed=reset_seed)
-            reset_seed = None
-            s = self.state_index(obs)
-            episode_return, length, done = 0.0, 0, False
-            while not done:
+        obs, _ = env.reset(seed=int(self.rng.integers(2**31)))
+        s = self.state_index(obs)
+        with run:
+            for _ in range(total_steps or sys.maxsize):  # with only `episodes`, until they are done
+                # 1. This episode's exploration rate and step size (both schedules count episodes).
+                epsilon, alpha = self.epsilon(), self.learning_rate()
                 # 2. Act ε-greedily, 3. step the environment, 4. move Q(s,a) toward the TD target.
                 a = self.act(s, epsilon)
                 next_obs, reward, terminated, truncated, _ = env.step(a)
                 next_s = self.state_index(next_obs)
                 # NOTE: pass `terminated`, not `terminated or truncated`: see update().
-                self.update(s, a, float(reward), next_s, terminated, alpha)
+                td_error = self.update(s, a, float(reward), next_s, terminated, alpha)
                 # NOTE: the next state becomes the current one (forgetting this learns only about s₀).
                 s = next_s
-                episode_return += float(reward)
-                length += 1
-                done = terminated or truncated  # 5. either one ends the episode
-            self.episodes_done += 1
-            self.env_steps += length
-            history.append(self.episodes_done, episode_return, length, epsilon, alpha, self.env_steps,
-                           time.perf_counter() - start)
-            if verbose and len(history) % log_every == 0:
-                recent = history.episode_return[-log_every:]
-                print(
-                    f"episode {self.episodes_done:>7,}  env steps {self.env_steps:>10,}  "
-                    f"mean return (last {len(recent):,}) {np.mean(recent):8.3f}  "
-                    f"ε {epsilon:.3f}  α {alpha:.4f}  {history.wall_time[-1]:6.1f} s",
-                    flush=True,
-                )
-            if callback is not None and callback(self, self.env_steps) is False:
-                break
-        return history
+                self.num_steps += 1
+                self.num_updates += 1
+                run.log_loss(td_error**2)
+                # 5. Either flag ends the episode: log it and start a new one.
+                done = terminated or truncated
+                if done:
+                    self.num_episodes += 1
+                    obs, _ = env.reset()
+                    s = self.state_index(obs)
+                if not run.log_step(reward, done, epsilon, alpha):
+                    break
+        return run.history
 
     def greedy_policy(self, rng: np.random.Generator | None = None) -> np.ndarray:
         """π(s) = argmaxₐ Q(s,a) for every state: (S,) ints, ties broken at random by `rng`."""
@@ -214,18 +165,62 @@ class QLearningAgent:
     def evaluate(self, env: gym.Env, episodes: int, seed: int) -> np.ndarray:
         """Returns (episodes,) of the greedy policy (ε = 0, no learning) under the env's time
         limit; the seed fixes both the episodes and the tie-breaking, not the training stream."""
-        policy = self.greedy_policy(np.random.default_rng(seed))
-        return evaluate_policy(env, policy, episodes, seed, self.state_index)
+        policy = self.greedy_policy(np.random.default_rng(seed)).tolist()  # (S,) as a list: fast to index
+        return evaluate(env, lambda obs: policy[self.state_index(obs)], episodes, seed)
 
-    def save(self, path: str | Path) -> None:
+    def non_finite(self) -> str | None:
+        """What in the agent's state is NaN or infinite, or None (the divergence guard's scan)."""
+        return None if np.isfinite(self.q).all() else "the Q-table holds NaN or infinite values"
+
+    def divergence_advice(self) -> str:
+        return (f"Check the environment's rewards for NaN or inf, or try a smaller step size "
+                f"(alpha_start, now {self.config.alpha_start:g}).")
+
+    def save(self, path: str | os.PathLike) -> None:
         """Write one .npz at exactly `path`, atomically: the table, the config and counters, the
         generator's state (so a loaded agent continues the same random stream) and the grid."""
-        checkpoint.save_q_learning(self, path)
+        meta = {"config": asdict(self.config), "num_steps": self.num_steps, "num_updates": self.num_updates,
+                "num_episodes": self.num_episodes, "rng_state": self.rng.bit_generator.state,
+                "discretizer": self.discretizer is not None}
+        arrays = {"q": self.q}
+        if self.discretizer is not None:
+            d = self.discretizer
+            arrays.update(low=d.low, high=d.high, bins=d.bins)
+        write_checkpoint(path, f"minidqn.QLearningAgent/{self.FORMAT}", meta, arrays)
 
     @classmethod
-    def load(cls, path: str | Path) -> QLearningAgent:
-        """Rebuild an agent written by `save`. Never unpickles; a bad file raises a ValueError."""
-        return checkpoint.load_q_learning(cls, path)
+    def load(cls, path: str | os.PathLike) -> QLearningAgent:
+        """Rebuild an agent written by `save`. Never unpickles; a bad file raises a CheckpointError."""
+        kind = "QLearningAgent"
+        meta, arrays = read_checkpoint(path, kind, cls.FORMAT, {1: _upgrade_1_to_2})
+        with refusing(path, kind):
+            config = config_from_dict(QLearningConfig, meta["config"])
+            q = arrays["q"]  # (S, A)
+            if q.ndim != 2 or q.dtype != np.float64 or 0 in q.shape:
+                raise ValueError(f"array 'q' is {q.dtype} {q.shape}, not a float64 (S, A) table")
+            discretizer = None
+            if meta["discretizer"]:
+                discretizer = Discretizer(arrays["low"], arrays["high"], arrays["bins"])
+                observation_space = spaces.Box(-np.inf, np.inf, shape=discretizer.low.shape)
+            else:
+                observation_space = spaces.Discrete(q.shape[0])
+            agent = cls(observation_space, spaces.Discrete(q.shape[1]), config, discretizer=discretizer)
+            if q.shape != agent.q.shape:
+                raise ValueError(f"array 'q' is {q.shape}, the agent's grid needs {agent.q.shape}")
+            agent.q[:] = q
+            for name in ("num_steps", "num_updates", "num_episodes"):
+                setattr(agent, name, count(meta, name))
+            agent.rng.bit_generator.state = meta["rng_state"]
+        return agent
+
+
+def _upgrade_1_to_2(meta: dict, arrays: dict) -> tuple[dict, dict]:
+    """Version 2 counts as DQNAgent does (num_steps, num_episodes, num_updates instead of
+    env_steps and episodes_done) and says whether the table has a Discretizer's grid."""
+    meta["num_steps"] = meta["num_updates"] = meta.pop("env_steps")
+    meta["num_episodes"] = meta.pop("episodes_done")
+    meta["discretizer"] = "bins" in arrays
+    return meta, arrays
 
 
 def _count_states(observation_space: gym.Space, discretizer: Discretizer | None) -> int:

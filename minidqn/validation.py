@@ -35,3 +35,11 @@ def make_plain(config: object) -> None:
         elif isinstance(value, np.generic):
             value = value.item()
         object.__setattr__(config, f.name, value)
+
+
+def count(record: dict, name: str, minimum: int = 0) -> int:
+    """record[name], checked to be an integer ≥ minimum (a counter read back from a checkpoint)."""
+    value = record[name]
+    if not (is_int(value) and value >= minimum):
+        raise ValueError(f"{name} must be an integer ≥ {minimum}, got {value!r}")
+    return int(value)

@@ -1,4 +1,4 @@
-"""Value iteration on a toy-text environment's model, and a fixed policy's return by simulation.
+"""Value iteration on a toy-text environment's model, and a fixed policy's exact expected return.
 
 Toy-text environments (FrozenLake, Taxi, CliffWalking) expose their dynamics as
 `env.unwrapped.P[s][a]`, a list of (probability, next_state, reward, terminated) tuples. From that
@@ -11,13 +11,11 @@ the number of actions.
     >>> V, Q, policy = value_iteration(env, gamma=0.9)
     >>> round(float(V[0]), 4)  # 6 steps to the goal: γ⁵·1
     0.5905
-    >>> float(evaluate_policy(env, policy, episodes=10, seed=0).mean())
+    >>> float(evaluate_policy_exactly(env, policy)[0])  # the goal, surely, within the time limit
     1.0
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import gymnasium as gym
 import numpy as np
@@ -71,46 +69,14 @@ def value_iteration(
     return V, Q, Q.argmax(axis=1)
 
 
-def evaluate_policy(
-    env: gym.Env,
-    policy: np.ndarray,
-    episodes: int,
-    seed: int,
-    state_index: Callable[[object], int] = int,
-) -> np.ndarray:
-    """Run the fixed policy a = policy[state_index(obs)] for `episodes` episodes and return each
-    episode's undiscounted return: (episodes,).
-
-    The environment is used as given, so its own time limit applies (FrozenLake-v1: 100 steps,
-    Taxi-v4: 200): pass the `gym.make` env, not `env.unwrapped`. The first reset is seeded with
-    `seed` and the later ones continue that random stream, so the same seed replays the same
-    episodes. On FrozenLake the mean return is the success rate.
-    """
-    if episodes < 1:
-        raise ValueError(f"episodes must be >= 1, got {episodes}")
-    actions = np.asarray(policy).tolist()  # a Python list indexes faster than an ndarray
-    returns = np.zeros(episodes)  # (episodes,)
-    obs, _ = env.reset(seed=seed)
-    for episode in range(episodes):
-        total, done = 0.0, False
-        while not done:
-            obs, reward, terminated, truncated, _ = env.step(actions[state_index(obs)])
-            total += float(reward)
-            done = terminated or truncated
-        returns[episode] = total
-        if episode + 1 < episodes:
-            obs, _ = env.reset()
-    return returns
-
-
 def evaluate_policy_exactly(env: gym.Env, policy: np.ndarray, horizon: int | None = None) -> np.ndarray:
     """The expected undiscounted return of the fixed policy π from every start state within
     `horizon` steps, computed from the model: V_H: (S,). No simulation, so no sampling noise.
 
         V_0(s) = 0,   V_h(s) = R(s, π(s)) + Σ_s′ P_cont(s, π(s), s′)·V_{h−1}(s′)
 
-    V_h(s) is what is still to come with h steps left, so V_H is the mean that `evaluate_policy`
-    estimates when H is the time limit: the default is the env's own (`env.spec.max_episode_steps`,
+    V_h(s) is what is still to come with h steps left, so V_H is the mean that minidqn.evaluation.evaluate
+    measures (minidqn.evaluation.evaluate) when H is the time limit: the default is the env's own (`env.spec.max_episode_steps`,
     100 on FrozenLake-v1). On FrozenLake, V_H(s) is the probability of reaching the goal from s.
 
         >>> env = gym.make("FrozenLake-v1", is_slippery=False)

@@ -20,9 +20,8 @@ from gymnasium import spaces
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from minidqn import CheckpointError, DivergenceError
+from minidqn import CheckpointError, DivergenceError, DQNAgent, DQNConfig
 from minidqn.checkpoint import write_checkpoint
-from minidqn.dqn import DQNAgent, DQNConfig
 from minidqn.tabular import Discretizer, QLearningAgent, QLearningConfig
 
 BOX3 = spaces.Box(-1.0, 1.0, (3,), np.float32)
@@ -50,7 +49,8 @@ def _state(agent: DQNAgent) -> dict:
     return {"online": agent.online.flat_params.tolist(), "target": agent.target.flat_params.tolist(),
             "m": agent.optimizer.m[0].tolist(), "v": agent.optimizer.v[0].tolist(),
             "t": agent.optimizer.t, "lr": agent.optimizer.lr, "replay": agent.buffer.rows().tolist(),
-            "counters": (agent.num_steps, agent.num_updates, agent.num_episodes, agent.horizon),
+            "counters": (agent.num_steps, agent.num_updates, agent.num_episodes),
+            "n_step": [a.tolist() for a in agent.n_step_transitions.state()[1].values()],
             "rngs": [r.bit_generator.state for r in (agent.rng, agent.replay_rng, agent.env_rng)],
             "config": agent.config, "seed": agent.seed}
 
@@ -258,26 +258,33 @@ def _drop_array(name):
     return change
 
 
+def _set_part(part, key, value):
+    def change(meta, arrays):
+        meta[part][key] = value
+    return change
+
+
 @pytest.mark.parametrize("change, message", [
     (_set("format", "minidqn.DQNAgent/1"), "format version 1.*only the two networks"),
     (_set("format", "minidqn.DQNAgent/99"), "format version 99.*different minidqn release"),
     (_set("format", "minidqn.QLearningAgent/1"), r"holds a QLearningAgent \(load it with QLearningAgent.load\)"),
     (_set("format", "something else"), "not a minidqn checkpoint"),
-    (_drop_array("adam_v"), "arrays missing: adam_v"),
-    (_set_array("online", lambda a: a[:-1]), "array 'online' is float32 .*the agent needs float32"),
-    (_set_array("target", lambda a: a.astype(np.float64)), "array 'target' is float64"),
-    (_set_array("replay", lambda a: a[:, :-1]), "array 'replay'"),
-    (_set_array("replay", lambda a: np.concatenate([a, a])), "array 'replay'"),
-    (_set("replay_obs_dim", None), "replay_obs_dim"),
+    (_drop_array("optimizer.v.0"), "'optimizer.v.0' missing"),
+    (_set_array("online.params", lambda a: a[:-1]), r"online: params must be float32 \(\d+,\), got float32"),
+    (_set_array("target.params", lambda a: a.astype(np.float64)), "target: params must be float32 .*got float64"),
+    (_set_array("buffer.rows", lambda a: a[:, :-1]), "buffer: rows must be"),
+    (_set_array("buffer.rows", lambda a: np.concatenate([a, a])), "buffer: rows hold 32 transitions, more than the capacity 16"),
+    (_set_part("buffer", "obs_dim", None), "buffer: rows must be"),
+    (_set_array("n_step.actions", lambda a: np.zeros(3, np.int64)), "n_step: the pending window"),
     (_drop_config("gamma"), r"lacks \['gamma'\]"),
     (_set_config("lr_schedule", "cosine"), r"unknown fields \['lr_schedule'\]"),
     (_set_config("gamma", 2.0), "DQNConfig.gamma must be"),
-    (_set("obs_dim", 3), "array 'online'"),
+    (_set("obs_dim", 3), "online: the saved network is"),
     (_set("num_steps", -5), "num_steps must be an integer ≥ 0"),
-    (_set("horizon", "soon"), "horizon must be an integer ≥ 1"),
-    (_set("adam_lr", "fast"), "adam_lr must be a number > 0"),
+    (_set_part("optimizer", "t", "soon"), "optimizer: t must be an integer ≥ 0"),
+    (_set_part("optimizer", "lr", "fast"), "optimizer: lr must be a number > 0"),
     (_set("seed", -1), "seed must be an integer ≥ 0"),
-    (_set("rng_states", {"act": "garbage"}), "invalid contents"),
+    (_set("rng_states", {"rng": "garbage"}), "invalid contents"),
     (_set("rng_states", {}), "missing"),
 ])
 def test_load_refuses_a_bad_dqn_checkpoint_saying_why(dqn_checkpoint, tmp_path, change, message):
@@ -288,11 +295,11 @@ def test_load_refuses_a_bad_dqn_checkpoint_saying_why(dqn_checkpoint, tmp_path, 
 
 @pytest.mark.parametrize("change, message", [
     (_set("format", "minidqn.DQNAgent/2"), "holds a DQNAgent"),
-    (_set("format", "minidqn.QLearningAgent/2"), "format version 2"),
+    (_set("format", "minidqn.QLearningAgent/3"), "format version 3"),
     (_set_array("q", lambda a: a.astype(np.float32)), "array 'q'"),
     (_set_array("q", lambda a: a[0]), "array 'q'"),
     (_set_config("alpha_start", 0.0), "QLearningConfig.alpha_start must be"),
-    (_set("episodes_done", 1.5), "episodes_done must be an integer"),
+    (_set("num_episodes", 1.5), "num_episodes must be an integer"),
     (_set("rng_state", None), "invalid contents"),
 ])
 def test_load_refuses_a_bad_q_learning_checkpoint_saying_why(q_checkpoint, tmp_path, change, message):
@@ -305,7 +312,7 @@ def test_load_refuses_a_discretizer_grid_that_does_not_fit_the_table(tmp_path):
     agent = QLearningAgent(BOX3, spaces.Discrete(2), discretizer=Discretizer([0] * 3, [1] * 3, 2))
     agent.save(tmp_path / "q.npz")
     _rewrite(tmp_path / "q.npz", tmp_path / "bad.npz", _set_array("bins", lambda b: b + 1))
-    with pytest.raises(CheckpointError, match="array 'q' is float64 \\(8, 2\\), the agent needs float64 \\(27, 2\\)"):
+    with pytest.raises(CheckpointError, match="array 'q' is \\(8, 2\\), the agent's grid needs \\(27, 2\\)"):
         QLearningAgent.load(tmp_path / "bad.npz")
 
 
@@ -338,7 +345,7 @@ def test_load_refuses_truncated_and_corrupted_checkpoints(dqn_checkpoint, tmp_pa
     with pytest.raises(CheckpointError, match="truncated or corrupted"):
         DQNAgent.load(tmp_path / "cut.npz")
     with np.load(dqn_checkpoint) as data:  # flip a byte in the middle of the weights' data
-        offset = raw.index(data["online"].tobytes())
+        offset = raw.index(data["online.params"].tobytes())
     flipped = bytearray(raw)
     flipped[offset + 4] ^= 0xFF
     (tmp_path / "flipped.npz").write_bytes(bytes(flipped))
@@ -355,7 +362,7 @@ def test_load_of_a_missing_file_or_a_folder_raises_the_os_error(tmp_path):
 
 def test_write_refuses_object_arrays_which_would_need_pickle(tmp_path):
     with pytest.raises(TypeError, match="pickle"):
-        write_checkpoint(tmp_path / "x.npz", "DQNAgent", {}, {"bad": np.array([{}], dtype=object)})
+        write_checkpoint(tmp_path / "x.npz", "minidqn.DQNAgent/4", {}, {"bad": np.array([{}], dtype=object)})
     assert not list(tmp_path.iterdir())
 
 
@@ -463,7 +470,7 @@ def test_ctrl_c_in_the_middle_of_a_periodic_save_still_ends_with_a_good_checkpoi
 def test_a_non_finite_loss_stops_training_at_once_saying_when_and_what_to_try():
     env = ConstantEnv(reward=1e30)  # (1e30)² overflows float32: the first TD loss is inf
     agent = DQNAgent(env.observation_space, env.action_space, DQNConfig(learning_starts=10), seed=0)
-    with pytest.raises(DivergenceError, match=r"diverged at env step 11 \(gradient step 1\): the TD loss is inf"
+    with pytest.raises(DivergenceError, match=r"diverged at env step 11 \(update 1\): the TD loss is inf"
                                               r"\. Try a lower lr .*max_grad_norm.*loss='huber'.*No checkpoint"):
         agent.train(env, 1000, verbose=0)
     assert isinstance(DivergenceError("x"), FloatingPointError)
@@ -517,15 +524,54 @@ def test_save_and_load_keep_the_head_and_every_q_value(tmp_path, dueling):
     assert _state(loaded) == _state(agent)
 
 
-def test_a_version_2_checkpoint_loads_with_the_plain_head_it_had(tmp_path):
+def _as_version_3(meta, arrays):
+    """What minidqn wrote before the schedules counted env steps and each part saved itself:
+    ε annealed over exploration_fraction of the first train() call, whose length was `horizon`."""
+    config = meta["config"]
+    meta["horizon"] = config.pop("lr_decay_steps")
+    config["exploration_fraction"] = config.pop("exploration_steps") / meta["horizon"]
+    meta.update(format="minidqn.DQNAgent/3", adam_t=meta["optimizer"]["t"], adam_lr=meta["optimizer"]["lr"],
+                replay_obs_dim=meta["buffer"]["obs_dim"])
+    meta["rng_states"] = {"act": meta["rng_states"]["rng"], "replay": meta["rng_states"]["replay_rng"],
+                          "env": meta["rng_states"]["env_rng"]}
+    for part in ("online", "target", "optimizer", "buffer", "n_step"):
+        del meta[part]
+    old = {"online": "online.params", "target": "target.params", "adam_m": "optimizer.m.0",
+           "adam_v": "optimizer.v.0", "replay": "buffer.rows"}
+    new = {name: arrays[key] for name, key in old.items()}
+    arrays.clear()
+    arrays.update(new)
+
+
+@pytest.mark.parametrize("version", [2, 3])
+def test_older_checkpoints_load_through_their_upgrades(tmp_path, version):
     agent = _trained(dueling=False)
-    agent.save(tmp_path / "v3.npz")
+    agent.save(tmp_path / "now.npz")
 
-    def as_version_2(meta, arrays):  # what minidqn wrote before DQNConfig.dueling existed
-        meta["format"] = "minidqn.DQNAgent/2"
-        del meta["config"]["dueling"]
+    def as_older(meta, arrays):
+        _as_version_3(meta, arrays)
+        if version == 2:  # before DQNConfig.dueling existed: every agent had the plain head
+            meta["format"] = "minidqn.DQNAgent/2"
+            del meta["config"]["dueling"]
 
-    _rewrite(tmp_path / "v3.npz", tmp_path / "v2.npz", as_version_2)
-    loaded = DQNAgent.load(tmp_path / "v2.npz")
-    assert loaded.config.dueling is False
+    _rewrite(tmp_path / "now.npz", tmp_path / "old.npz", as_older)
+    loaded = DQNAgent.load(tmp_path / "old.npz")
+    assert loaded.config == agent.config and loaded.config.dueling is False
     assert _state(loaded) == _state(agent)
+
+
+def test_a_version_1_q_learning_checkpoint_loads_with_its_counters(tmp_path):
+    env = gym.make("FrozenLake-v1")
+    agent = QLearningAgent(env.observation_space, env.action_space, seed=0)
+    agent.train(env, 300, verbose=0)
+    agent.save(tmp_path / "now.npz")
+
+    def as_version_1(meta, arrays):
+        meta["format"] = "minidqn.QLearningAgent/1"
+        meta["env_steps"], meta["episodes_done"] = meta.pop("num_steps"), meta.pop("num_episodes")
+        del meta["num_updates"], meta["discretizer"]
+
+    _rewrite(tmp_path / "now.npz", tmp_path / "old.npz", as_version_1)
+    loaded = QLearningAgent.load(tmp_path / "old.npz")
+    assert (loaded.num_steps, loaded.num_updates, loaded.num_episodes) == (300, 300, agent.num_episodes)
+    np.testing.assert_array_equal(loaded.q, agent.q)

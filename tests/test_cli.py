@@ -3,7 +3,7 @@
 import argparse
 
 from minidqn.cli import add_config_flags, config_from_args
-from minidqn.dqn import DQNConfig
+from minidqn.config import DQNConfig
 from minidqn.tabular import QLearningConfig
 
 

@@ -8,9 +8,11 @@ import pytest
 from envs import OneStateEnv
 from gymnasium import spaces
 
-from minidqn.dqn import DQNAgent, DQNConfig, keras_rl_target_update
+from minidqn.config import DQNConfig
+from minidqn.dqn import DQNAgent
 from minidqn.gradcheck import numerical_gradient, relative_error
 from minidqn.history import History
+from minidqn.keras_rl import keras_rl_target_update
 
 BOX2 = spaces.Box(-1.0, 1.0, (2,), np.float32)
 
@@ -153,9 +155,10 @@ def test_dqn_loss_gradient_matches_finite_difference_and_spares_the_target(loss,
     batch = (rng.normal(size=(B, 3)), rng.integers(0, 4, B), rng.normal(size=B),
              rng.normal(size=(B, 3)), (rng.random(B) < 0.3).astype(float))
     target_before = agent.target.flat_params.copy()
-    agent.compute_loss(batch)
-    analytic = agent.online.flat_grads.copy()
     targets = agent.td_target(*batch[2:])  # y is a constant of the loss: fixed before perturbing
+    _, grad_q = agent.loss_fn(agent.online.forward(batch[0]), batch[1], targets)  # as train() does
+    agent.online.backward(grad_q, input_grad=False)
+    analytic = agent.online.flat_grads.copy()
 
     def loss_of_online_params():
         return agent.loss_fn(agent.online.predict(batch[0]), batch[1], targets)[0]
@@ -169,45 +172,46 @@ def test_dqn_loss_gradient_matches_finite_difference_and_spares_the_target(loss,
 
 def test_one_update_lowers_the_td_loss_on_a_fixed_batch(rng):
     agent = _agent(DQNConfig(lr=1e-3, dtype="float64"), obs_dim=3, n_actions=2)
-    batch = (rng.normal(size=(32, 3)), rng.integers(0, 2, 32), rng.normal(size=32),
-             rng.normal(size=(32, 3)), np.zeros(32))
-    before = agent.compute_loss(batch)
+    obs, actions = rng.normal(size=(32, 3)), rng.integers(0, 2, 32)
+    y = agent.td_target(rng.normal(size=32), rng.normal(size=(32, 3)), np.zeros(32))
+    before, grad_q = agent.loss_fn(agent.online.forward(obs), actions, y)
+    agent.online.backward(grad_q)
     agent.optimizer.step([agent.online.flat_grads])  # the target net is untouched: same y
-    assert agent.compute_loss(batch) < before
+    assert agent.loss_fn(agent.online.forward(obs), actions, y)[0] < before
 
 
-def _fill(agent, n, rng):
-    for _ in range(n):
-        agent.buffer.push(rng.normal(size=agent.obs_dim), int(rng.integers(agent.n_actions)),
-                          1.0, rng.normal(size=agent.obs_dim), False)
+def _trained_for(config, env_steps):
+    """A fresh agent on OneStateEnv after `env_steps` env steps (gradient steps start after 8)."""
+    env = OneStateEnv(False)
+    agent = DQNAgent(env.observation_space, env.action_space, config, seed=0)
+    target_before = agent.target.flat_params.copy()
+    agent.train(env, env_steps, verbose=0)
+    return agent, target_before
 
 
-def test_hard_target_update_copies_exactly_every_c_gradient_steps(rng):
-    agent = _agent(DQNConfig(tau=1.0, target_update_interval=3, batch_size=8))
-    _fill(agent, 50, rng)
-    initial = agent.target.flat_params.copy()
-    agent.learn()
-    agent.learn()
+def test_hard_target_update_copies_exactly_every_c_gradient_steps():
+    config = DQNConfig(tau=1.0, target_update_interval=3, batch_size=8, learning_starts=8, n_step=1)
+    agent, initial = _trained_for(config, 10)  # 2 gradient steps
+    assert agent.num_updates == 2
     np.testing.assert_array_equal(agent.target.flat_params, initial)  # not yet
     assert not np.array_equal(agent.online.flat_params, initial)
-    agent.learn()
+    agent.train(OneStateEnv(False), 1, verbose=0)  # the 3rd
     np.testing.assert_array_equal(agent.target.flat_params, agent.online.flat_params)
     agent.online.flat_params += 1.0  # a copy, not an alias
     assert not np.array_equal(agent.target.flat_params, agent.online.flat_params)
 
 
-def test_soft_target_update_is_exact_each_gradient_step(rng):
-    agent = _agent(DQNConfig(tau=0.05, batch_size=8))
-    _fill(agent, 50, rng)
+def test_soft_target_update_is_exact_each_gradient_step():
+    config = DQNConfig(tau=0.05, batch_size=8, learning_starts=8, n_step=1)
+    agent, _ = _trained_for(config, 9)  # one gradient step
     old_target = agent.target.flat_params.copy()
-    agent.learn()
+    agent.train(OneStateEnv(False), 1, verbose=0)  # the next one
     expected = (1 - 0.05) * old_target + 0.05 * agent.online.flat_params
     np.testing.assert_array_equal(agent.target.flat_params, expected)
 
 
 def test_epsilon_schedules():
-    linear = _agent(DQNConfig(exploration_fraction=0.5, epsilon_end=0.05, learning_starts=1000), obs_dim=1)
-    linear.train(OneStateEnv(True), 100, verbose=0)  # horizon: 0.5 · 100 = 50 steps
+    linear = _agent(DQNConfig(exploration_steps=50, epsilon_end=0.05))
     assert linear.epsilon(0) == 1.0 and linear.epsilon(25) == pytest.approx(0.525)
     assert linear.epsilon(50) == pytest.approx(0.05)
     assert _agent(DQNConfig(exploration="constant", epsilon_end=0.1)).epsilon(123) == 0.1
@@ -222,8 +226,23 @@ def test_second_train_call_continues_counters_and_schedule():
     agent.train(env, 30, verbose=0)
     history = agent.train(env, 20, verbose=0)
     assert agent.num_steps == 50 and agent.num_updates == 40 and agent.num_episodes == 50
-    assert agent.horizon == 30 and agent.epsilon(3) == pytest.approx(0.05)  # fixed by the first call
-    assert history.env_steps == list(range(31, 51))
+    assert history.env_steps == list(range(31, 51)) and history.episode == list(range(31, 51))
+
+
+def test_schedules_do_not_depend_on_how_training_is_split():
+    """500 then 2,500 env steps give the ε and lr of one 3,000-step call at every step (each
+    step of OneStateEnv is an episode, so the history has them all): the schedules count env
+    steps over the agent's life, not a share of one call."""
+    env = OneStateEnv(False)
+    config = DQNConfig(exploration_steps=1_000, lr_decay_steps=2_000, learning_starts=100, hidden_sizes=(4,))
+    one = DQNAgent(env.observation_space, env.action_space, config, seed=0)
+    whole = one.train(env, 3_000, verbose=0)
+    two = DQNAgent(env.observation_space, env.action_space, config, seed=0)
+    first, second = two.train(env, 500, verbose=0), two.train(env, 2_500, verbose=0)
+    assert first.epsilon + second.epsilon == whole.epsilon
+    assert first.learning_rate + second.learning_rate == whole.learning_rate
+    assert whole.epsilon[500] == pytest.approx(0.55) and whole.epsilon[-1] == pytest.approx(config.epsilon_end)
+    assert whole.learning_rate[-1] == pytest.approx(config.lr_end)
 
 
 def test_callback_returning_false_stops_training():
@@ -247,12 +266,12 @@ def test_same_seed_same_run_different_seed_different_run():
 
 def test_history_writes_csv(tmp_path):
     history = History()
-    history.append(10.0, 10, 0.5, float("nan"), 10, 0.01)
-    history.append(12.0, 12, 0.4, 0.25, 22, 0.02)
+    history.append(1, 10.0, 10, 10, 0.5, 0.002, float("nan"), 0.01)
+    history.append(2, 12.0, 12, 22, 0.4, 0.001, 0.25, 0.02)
     history.to_csv(tmp_path / "h.csv")
     lines = (tmp_path / "h.csv").read_text().splitlines()
-    assert lines[0] == "episode_return,episode_length,epsilon,mean_loss,env_steps,wall_time"
-    assert lines[2] == "12.0,12,0.4,0.25,22,0.02"
+    assert lines[0] == "episode,episode_return,episode_length,env_steps,epsilon,learning_rate,mean_loss,wall_time"
+    assert lines[2] == "2,12.0,12,22,0.4,0.001,0.25,0.02"
 
 
 def test_save_load_gives_identical_q_values_and_actions(tmp_path, rng):
@@ -277,7 +296,7 @@ def test_load_refuses_files_that_are_not_checkpoints(tmp_path):
 
 
 def test_keras_rl_config_is_the_tutorials_agent():
-    from minidqn.dqn import keras_rl_config
+    from minidqn.keras_rl import keras_rl_config
 
     c = keras_rl_config()
     assert (c.hidden_sizes, c.buffer_size, c.learning_starts, c.lr, c.lr_end) == ((16,), 50_000, 10, 1e-3, None)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from minidqn.gradcheck import numerical_gradient, relative_error
-from minidqn.nn import huber_loss, mse_loss
+from minidqn.losses import huber_loss, mse_loss
 
 TOL = 1e-6
 

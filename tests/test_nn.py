@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
+from minidqn.dqn import hard_update, soft_update
 from minidqn.gradcheck import numerical_gradient, relative_error
-from minidqn.nn import MLP, Dueling, Linear, ReLU, hard_update, soft_update
+from minidqn.nn import MLP, Dueling, Linear, ReLU
 
 TOL = 1e-6
 SHAPES = [(1, 3, 2), (4, 5, 3), (7, 2, 6)]  # (B, D_in, D_out), batch 1 included
@@ -48,7 +49,7 @@ def test_relu_gradient_at_kink_is_zero():
 
 @pytest.mark.parametrize("B,A", [(1, 2), (5, 3), (4, 6)])
 def test_dueling_backward_matches_finite_difference(B, A, rng, record_grad_error):
-    head = Dueling(A)
+    head = Dueling()
     z = rng.normal(size=(B, 1 + A))  # [V | A(·, 1) ... A(·, A)]
     G = rng.normal(size=(B, A))
     analytic = head.backward(G)
@@ -59,14 +60,14 @@ def test_dueling_backward_matches_finite_difference(B, A, rng, record_grad_error
 
 
 def test_dueling_combines_value_and_mean_centred_advantages():
-    head = Dueling(3)
+    head = Dueling()
     z = np.array([[10.0, 1.0, 2.0, 6.0]])  # V = 10, advantages 1, 2, 6 (mean 3)
     np.testing.assert_allclose(head(z), [[8.0, 9.0, 13.0]], rtol=1e-15)
     # Without the mean, V + c with every A − c would give the same Q; with it, a shift of the
     # advantages changes nothing, so the level of Q is V's alone.
     np.testing.assert_allclose(head(z + [[0.0, 5.0, 5.0, 5.0]]), head(z), rtol=1e-15)
     np.testing.assert_allclose(head(z + [[5.0, 0.0, 0.0, 0.0]]), head(z) + 5.0, rtol=1e-15)
-    assert Dueling(2, np.float32)(z[:, :3].astype(np.float32)).dtype == np.float32
+    assert Dueling()(z[:, :3].astype(np.float32)).dtype == np.float32
 
 
 @pytest.mark.parametrize("dueling", [False, True])

@@ -94,12 +94,15 @@ def test_rows_round_trip_through_extend_oldest_first():
     assert buffer.rows()[0, 0] == 2.0
 
 
-def test_sampled_arrays_are_read_only():
+def test_a_sampled_batch_is_a_copy_and_the_memory_prints_as_numbers():
     buffer = ReplayBuffer(capacity=4)
     _push(buffer, 1)
+    before = buffer.rows()
     obs = buffer.sample(2, np.random.default_rng(0))[0]
-    with pytest.raises(ValueError, match="read-only"):
-        obs[0, 0] = 1.0
+    obs[:] = 99.0  # writing into a batch leaves the stored transitions alone
+    np.testing.assert_array_equal(buffer.rows(), before)
+    assert isinstance(buffer.memory[0], np.ndarray) and buffer.memory[0].shape == (2 * buffer.obs_dim + 3,)
+    assert repr(buffer.memory[0]).startswith("array([")  # [obs | action | reward | next_obs | terminated]
 
 
 def test_extend_refuses_rows_of_the_wrong_shape():

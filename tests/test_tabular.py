@@ -16,13 +16,16 @@ from gymnasium.wrappers import TimeLimit
 import minidqn.discretizer
 import minidqn.tabular
 import minidqn.value_iteration
-from minidqn.tabular import (
-    Discretizer,
-    QLearningAgent,
-    QLearningConfig,
-    evaluate_policy,
-    value_iteration,
-)
+from minidqn.config import QLearningConfig
+from minidqn.discretizer import Discretizer
+from minidqn.evaluation import evaluate
+from minidqn.tabular import QLearningAgent
+from minidqn.value_iteration import value_iteration
+
+
+def evaluate_policy(env, policy, episodes, seed):
+    """The returns of the fixed table policy a = policy[s]."""
+    return evaluate(env, lambda s: int(policy[s]), episodes, seed)
 
 ROOT = Path(__file__).resolve().parent.parent
 DISCRETE2 = spaces.Discrete(2)
@@ -191,18 +194,18 @@ def test_same_seed_gives_the_same_run_and_history_writes_csv(tmp_path):
     history.to_csv(tmp_path / "history.csv")
     with open(tmp_path / "history.csv") as f:
         rows = list(csv.reader(f))
-    assert rows[0] == ["episode", "episode_return", "episode_length", "epsilon", "alpha",
-                       "env_steps", "wall_time"]
-    assert len(rows) == 301 and int(rows[-1][5]) == agent.env_steps == sum(history.episode_length)
-    assert float(rows[1][3]) == 1.0 and float(rows[1][4]) == agent.config.alpha_start
+    assert rows[0] == ["episode", "episode_return", "episode_length", "env_steps", "epsilon",
+                       "learning_rate", "mean_loss", "wall_time"]
+    assert len(rows) == 301 and int(rows[-1][3]) == agent.num_steps == sum(history.episode_length)
+    assert float(rows[1][4]) == 1.0 and float(rows[1][5]) == agent.config.alpha_start
 
 
 def test_callback_returning_false_stops_training():
     env = gym.make("FrozenLake-v1")
     agent = QLearningAgent(env.observation_space, env.action_space)
-    history = agent.train(env, 100, callback=lambda agent, env_steps: agent.episodes_done < 7,
+    history = agent.train(env, episodes=100, callback=lambda agent, step: agent.num_episodes < 7,
                           verbose=0)
-    assert len(history) == agent.episodes_done == 7
+    assert len(history) == agent.num_episodes == 7
 
 
 # --- the Discretizer -----------------------------------------------------------------------------
@@ -299,7 +302,7 @@ def test_save_load_round_trip_restores_table_config_counters_and_random_stream(t
     loaded = QLearningAgent.load(path)
     np.testing.assert_array_equal(loaded.q, agent.q)
     assert loaded.config == config
-    assert (loaded.episodes_done, loaded.env_steps) == (agent.episodes_done, agent.env_steps)
+    assert (loaded.num_episodes, loaded.num_steps) == (agent.num_episodes, agent.num_steps)
     assert [loaded.act(0, 0.5) for _ in range(30)] == [agent.act(0, 0.5) for _ in range(30)]
     with np.load(path, allow_pickle=False) as data:  # no object arrays inside
         assert all(data[key].dtype != object for key in data.files)
@@ -342,7 +345,7 @@ def test_frozenlake_demo_runs_end_to_end(tmp_path, agg_backend, capsys):
     for name in ("frozenlake.png", "history.csv", "q_table.npz"):
         assert (tmp_path / name).stat().st_size > 0, name
     assert 0.0 <= result["success"] <= 1.0 and 0.5 < result["optimal_success"] <= 1.0
-    assert QLearningAgent.load(tmp_path / "q_table.npz").episodes_done == 200
+    assert QLearningAgent.load(tmp_path / "q_table.npz").num_episodes == 200
     assert "value-iteration optimum" in capsys.readouterr().out
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from gymnasium import spaces
 
-from minidqn.dqn import DQNAgent, DQNConfig
+from minidqn import DQNAgent, DQNConfig
 from minidqn.tabular import Discretizer, QLearningAgent, QLearningConfig
 
 BOX2 = spaces.Box(-1.0, 1.0, (2,), np.float32)
@@ -42,7 +42,7 @@ def test_every_numeric_field_refuses_bools_nan_and_infinity(config_class, name, 
     ("hidden_sizes", (64, -1)), ("double_dqn", "False"), ("double_dqn", 1), ("dueling", "True"), ("dtype", np.float32),
     ("loss", "Huber"), ("exploration", ["linear"]), ("lr", 2.0), ("lr_end", 0.1), ("tau", 0.0),
     ("gradient_steps", 0), ("target_update_interval", 2.0), ("learning_starts", 1.5),
-    ("huber_delta", 0.0), ("epsilon_start", 1.5), ("exploration_fraction", 0.0), ("epsilon_decay", 0.0),
+    ("huber_delta", 0.0), ("epsilon_start", 1.5), ("exploration_steps", 0), ("lr_decay_steps", 2.5), ("epsilon_decay", 0.0),
     ("batch_size", np.float64(32)),
 ])
 def test_dqn_config_refuses_specific_bad_values(field, value):

@@ -1,0 +1,117 @@
+"""The agents' hyperparameters: one frozen dataclass per agent, each field with its symbol, checked.
+
+A bad value fails at once with a ValueError naming the field and the allowed range, and NumPy
+scalars become Python values, so that a checkpoint can store a config as JSON and rebuild an
+equal one. Every field is also a command-line flag of the demos (minidqn.cli).
+
+    >>> DQNConfig(gamma=1.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: DQNConfig.gamma must be a number in [0, 1], got 1.5
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from minidqn.validation import check, is_int, is_real, make_plain
+
+
+@dataclass(frozen=True)
+class DQNConfig:
+    """Every hyperparameter of the agent. The defaults solve CartPole-v1 (docs/benchmarks.md)."""
+
+    hidden_sizes: tuple[int, ...] = (64, 64)  # widths of the hidden ReLU layers
+    gamma: float = 0.995  # γ, discount factor
+    n_step: int = 3  # n, rewards summed before the target bootstraps with γⁿ (minidqn/nstep.py); 1: one-step TD
+    lr: float = 2e-3  # Adam's step size at the start
+    lr_end: float | None = 1e-5  # if set, the step size falls linearly to this over lr_decay_steps
+    lr_decay_steps: int = 50_000  # env steps over which the step size falls from lr to lr_end
+    batch_size: int = 64  # B, transitions per gradient step
+    buffer_size: int = 100_000  # replay capacity, in transitions
+    learning_starts: int = 1000  # env steps before the first gradient step (acting with ε as scheduled)
+    train_freq: int = 1  # env steps between learning phases
+    gradient_steps: int = 1  # gradient steps per learning phase
+    tau: float = 0.01  # τ, target update θ⁻ ← τθ + (1−τ)θ⁻; 1.0 is a hard copy
+    target_update_interval: int = 1  # C, gradient steps between target updates
+    # NOTE: Huber with a δ far below the scale of Q (here up to 1/(1−γ)) lets the rare terminal
+    # transitions, whose TD errors are large, pull no harder than δ each: outvoted by the many
+    # bootstrapped ones, Q can drift far above any possible return. docs/dqn.md shows a run.
+    loss: str = "mse"  # TD loss: "mse" or "huber"
+    huber_delta: float = 1.0  # δ where Huber turns from quadratic to linear
+    max_grad_norm: float | None = 10.0  # clip the global gradient norm; None: no clipping
+    double_dqn: bool = True  # online net picks a′, target net evaluates it (van Hasselt, 2016)
+    dueling: bool = True  # head Q = V + A − mean(A) (Wang et al., 2016); see minidqn.nn.Dueling
+    exploration: str = "linear"  # ε schedule: "constant", "linear" or "exponential"
+    epsilon_start: float = 1.0  # ε at step 0 (linear, exponential)
+    epsilon_end: float = 0.1  # final ε; the constant ε of "constant"
+    exploration_steps: int = 5_000  # linear: env steps over which ε falls from epsilon_start to epsilon_end
+    epsilon_decay: float = 0.999  # exponential: ε multiplied by this every env step
+    dtype: str = "float32"  # network and replay precision; float32 is faster on the CPU
+
+    def __post_init__(self):
+        # NOTE: a dataclass does not check types. DQNConfig(double_dqn="False") would turn double
+        # DQN *on* ("False" is a non-empty string, so it is true), and a gamma read from a text
+        # file as "0.99" would fail deep inside training. So every field's type is checked too.
+        check(self, isinstance(self.hidden_sizes, (tuple, list)) and len(self.hidden_sizes) >= 1
+              and all(is_int(h) and h >= 1 for h in self.hidden_sizes), "hidden_sizes",
+              "a non-empty tuple of positive integers")
+        check(self, is_real(self.gamma) and 0.0 <= self.gamma <= 1.0, "gamma", "a number in [0, 1]")
+        check(self, is_real(self.lr) and 0 < self.lr <= 1, "lr", "a number in (0, 1]")
+        check(self, self.lr_end is None or (is_real(self.lr_end) and 0 < self.lr_end <= self.lr), "lr_end",
+              f"a number in (0, lr={self.lr}] or None")
+        for name in ("n_step", "batch_size", "buffer_size", "train_freq", "gradient_steps", "target_update_interval",
+                     "exploration_steps", "lr_decay_steps"):
+            check(self, is_int(getattr(self, name)) and getattr(self, name) >= 1, name, "a positive integer")
+        check(self, is_int(self.learning_starts) and self.learning_starts >= 0, "learning_starts",
+              "an integer ≥ 0")
+        check(self, self.batch_size <= self.buffer_size, "batch_size", f"at most buffer_size ({self.buffer_size})")
+        check(self, is_real(self.tau) and 0.0 < self.tau <= 1.0, "tau", "a number in (0, 1]")
+        check(self, isinstance(self.loss, str) and self.loss in ("huber", "mse"), "loss", "'huber' or 'mse'")
+        check(self, is_real(self.huber_delta) and self.huber_delta > 0, "huber_delta", "a finite number > 0")
+        check(self, self.max_grad_norm is None or (is_real(self.max_grad_norm) and self.max_grad_norm > 0),
+              "max_grad_norm", "a finite number > 0, or None")
+        for name in ("double_dqn", "dueling"):
+            check(self, isinstance(getattr(self, name), (bool, np.bool_)), name, "True or False")
+        schedules = ("constant", "linear", "exponential")
+        check(self, isinstance(self.exploration, str) and self.exploration in schedules, "exploration",
+              "'constant', 'linear' or 'exponential'")
+        for name in ("epsilon_start", "epsilon_end"):
+            value = getattr(self, name)
+            check(self, is_real(value) and 0.0 <= value <= 1.0, name, "a number in [0, 1]")
+        check(self, is_real(self.epsilon_decay) and 0.0 < self.epsilon_decay < 1.0, "epsilon_decay",
+              "a number in (0, 1)")
+        check(self, isinstance(self.dtype, str) and self.dtype in ("float32", "float64"), "dtype",
+              "'float32' or 'float64'")
+        make_plain(self)  # NumPy scalars become Python values: a checkpoint stores the config as JSON
+
+
+
+@dataclass(frozen=True)
+class QLearningConfig:
+    """Hyperparameters of tabular Q-learning; both schedules are straight lines over episodes."""
+
+    gamma: float = 0.99  # γ, discount factor
+    alpha_start: float = 0.1  # α at episode 0, the learning rate (step size)
+    alpha_end: float = 0.01  # α after alpha_decay_episodes, then constant
+    alpha_decay_episodes: int = 20_000  # episodes over which α falls linearly to alpha_end
+    epsilon_start: float = 1.0  # ε at episode 0, the probability of a random action
+    epsilon_end: float = 0.05  # ε after epsilon_decay_episodes, then constant
+    epsilon_decay_episodes: int = 10_000  # episodes over which ε falls linearly to epsilon_end
+
+    def __post_init__(self):
+        check(self, is_real(self.gamma) and 0.0 <= self.gamma <= 1.0, "gamma", "in [0, 1]")
+        for name in ("alpha_start", "alpha_end"):
+            value = getattr(self, name)
+            check(self, is_real(value) and 0.0 < value <= 1.0, name, "in (0, 1]")
+        for name in ("epsilon_start", "epsilon_end"):
+            value = getattr(self, name)
+            check(self, is_real(value) and 0.0 <= value <= 1.0, name, "in [0, 1]")
+        for name in ("alpha_decay_episodes", "epsilon_decay_episodes"):
+            value = getattr(self, name)
+            check(self, is_int(value) and value >= 1, name, "a positive integer (episodes)")
+        make_plain(self)  # NumPy scalars become Python ones, for the JSON of save()
+
+

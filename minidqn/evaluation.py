@@ -1,0 +1,98 @@
+"""Measuring a policy: play episodes with it, and measure an agent every K env steps while it trains.
+
+A policy here is any function obs -> action: `agent.act` (greedy by default), a fixed table
+`lambda obs: policy[obs]`, or a human's choice. The env is used as given, so its own time limit
+applies: pass the `gym.make` env, not `env.unwrapped`.
+
+    >>> import gymnasium as gym
+    >>> env = gym.make("FrozenLake-v1", is_slippery=False)
+    >>> right_then_down = [2, 2, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 2, 0]  # one action per cell
+    >>> evaluate(env, lambda s: right_then_down[s], episodes=3, seed=0)
+    array([1., 1., 1.])
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from minidqn.validation import is_int
+
+
+def play_episode(env, policy: Callable, seed: int | None = None, max_steps: int | None = None,
+                 record: Callable | None = None) -> tuple[float, int]:
+    """Play one episode with a = policy(obs) until the env terminates or truncates it (or after
+    `max_steps`); return its undiscounted return and its length. `record(env)`, if given, is
+    called after the reset and after every step (to keep frames or states)."""
+    obs, _ = env.reset(seed=seed)
+    if record is not None:
+        record(env)
+    total, length, done = 0.0, 0, False
+    while not done and (max_steps is None or length < max_steps):
+        obs, reward, terminated, truncated, _ = env.step(policy(obs))
+        total += float(reward)
+        length += 1
+        done = terminated or truncated
+        if record is not None:
+            record(env)
+    return total, length
+
+
+def evaluate(env, policy: Callable, episodes: int, seed: int) -> np.ndarray:
+    """The returns of `episodes` episodes of `policy`: (episodes,). The first reset is seeded with
+    `seed` and the later ones continue the env's random stream, so the same seed replays the same
+    episodes. On FrozenLake, whose only reward is 1 at the goal, the mean is the success rate."""
+    if not (is_int(episodes) and episodes >= 1):
+        raise ValueError(f"episodes must be a positive integer, got {episodes!r}")
+    return np.array([play_episode(env, policy, seed=seed if i == 0 else None)[0] for i in range(episodes)])
+
+
+def success_rate(returns: np.ndarray, goal: float) -> float:
+    """The fraction of episodes whose return reached `goal` (CartPole-v1: 475; FrozenLake: 1)."""
+    return float(np.mean(np.asarray(returns) >= goal))
+
+
+class EvaluateEvery:
+    """A train() callback that measures the agent every `every` env steps, while it trains.
+
+    It runs at episode ends (where train() calls back), so each measurement is taken at the first
+    episode end at or after a multiple of `every`, and credited to every multiple passed since the
+    last one: `points[k]` is the multiple, `steps[k]` the env step it was really taken at, and
+    `values[k]` what `measure(agent, step)` returned. By default that is the greedy mean return of
+    `episodes` episodes on `env`, seeded by `seed + step`. `eval_seconds` is the time spent
+    measuring and `train_seconds[k]` the time spent training until steps[k], both counted from
+    the callback's creation, so create it just before train().
+    """
+
+    def __init__(self, every: int, env=None, episodes: int = 10, seed: int = 10_000,
+                 measure: Callable | None = None, verbose: bool = False):
+        if not (is_int(every) and every >= 1):
+            raise ValueError(f"every must be a positive integer (env steps), got {every!r}")
+        if measure is None and env is None:
+            raise ValueError("give an env to evaluate on, or a measure(agent, step) function")
+        self.every, self.verbose = every, verbose
+        self.measure = measure or (lambda agent, step: float(agent.evaluate(env, episodes, seed=seed + step).mean()))
+        self.points, self.steps, self.values, self.train_seconds = [], [], [], []
+        self.eval_seconds = 0.0
+        self.start = time.perf_counter()
+
+    def __call__(self, agent, step: int) -> bool:
+        if step >= (len(self.points) + 1) * self.every:
+            started = time.perf_counter()
+            trained = started - self.start - self.eval_seconds  # seconds of training so far
+            value = self.measure(agent, step)
+            self.eval_seconds += time.perf_counter() - started
+            while step >= (len(self.points) + 1) * self.every:
+                self.points.append((len(self.points) + 1) * self.every)
+                self.steps.append(step)
+                self.values.append(value)
+                self.train_seconds.append(trained)
+            if self.verbose:
+                print(f"  evaluation at env step {step:,}: {value:.1f}", flush=True)
+        return True
+
+    def first_step_at_least(self, threshold: float) -> int | None:
+        """The env step of the first measurement ≥ threshold, or None if none reached it."""
+        return next((s for s, v in zip(self.steps, self.values) if v >= threshold), None)
