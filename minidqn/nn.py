@@ -93,11 +93,30 @@ class Dueling:
     Its input z: (B, 1 + A) holds [V | A(·, 1) ... A(·, A)], the outputs of the Linear layer
     before it; the mean is subtracted so that V and A are identifiable (adding c to V and −c
     to every A would otherwise give the same Q). The layer has no parameters.
+
+    The fast path: Q is linear in z, so the same equation is one product with a constant
+    (1 + A, A) matrix M,
+
+        Q = z·M,   M = [ 1  1  ...  1 ]     row 0: V enters every Q(a) with weight 1
+                       [   I − 1/A    ]     row j: A_j enters Q(a) with weight [a = j] − 1/A
+
+    and dL/dz = dL/dQ·Mᵀ. One product replaces a sum, a division, a subtraction and an addition,
+    and the head runs in every forward pass (four per training step); docs/benchmarks.md
+    measures what that buys. With as_product=False the layer computes the plain form below;
+    tests/test_nn.py checks that both agree, and checks each against finite differences.
     """
 
+    def __init__(self, n_actions: int, dtype=np.float64, as_product: bool = True):
+        A = int(n_actions)
+        self.as_product = bool(as_product)
+        self.M = np.vstack([np.ones((1, A)), np.eye(A) - 1.0 / A]).astype(dtype)  # (1 + A, A)
+
     def __call__(self, z: np.ndarray) -> np.ndarray:
+        if self.as_product:
+            return z @ self.M  # (B, 1 + A) -> (B, A): the equation below, as one product
         V, A = z[:, :1], z[:, 1:]  # (B, 1), (B, A)
-        return V + (A - A.mean(axis=1, keepdims=True))  # (B, A); V broadcasts over the actions
+        mean_A = A.sum(axis=1, keepdims=True) / A.shape[1]  # (B, 1): (1/A) Σₐ′ A(s, a′)
+        return V + (A - mean_A)  # (B, A); V and the mean broadcast over the actions
 
     forward = __call__  # nothing to cache: Q is linear in z, so backward does not depend on z
 
@@ -107,10 +126,12 @@ class Dueling:
             dL/dV   = Σₐ dL/dQ(a)                           (B, 1)
             dL/dA_j = dL/dQ(j) − (1/A) Σₐ dL/dQ(a)           (B, A)
 
-        since every Q(a) holds V once, and A_j with weight [a = j] − 1/A.
+        since every Q(a) holds V once, and A_j with weight [a = j] − 1/A: that is dL/dQ·Mᵀ.
         """
-        grad_V = grad_q.sum(axis=1, keepdims=True)  # (B, 1)
-        grad_A = grad_q - grad_q.mean(axis=1, keepdims=True)  # (B, A)
+        if self.as_product:
+            return grad_q @ self.M.T  # the two lines below, as one product
+        grad_V = grad_q.sum(axis=1, keepdims=True)  # (B, 1): Σₐ dL/dQ(a)
+        grad_A = grad_q - grad_V / grad_q.shape[1]  # (B, A)
         return np.concatenate([grad_V, grad_A], axis=1)  # (B, 1 + A)
 
 
@@ -160,7 +181,7 @@ class MLP:
             if i < n_linear - 1:
                 self.layers.append(ReLU())
         if dueling:
-            self.layers.append(Dueling())
+            self.layers.append(Dueling(sizes[-1], self.dtype))
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """The outputs for x: (B, sizes[0]) → (B, sizes[-1]), caching what backward needs."""

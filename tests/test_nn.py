@@ -47,27 +47,39 @@ def test_relu_gradient_at_kink_is_zero():
     np.testing.assert_array_equal(relu.backward(np.ones((1, 3))), [[0.0, 1.0, 0.0]])
 
 
+@pytest.mark.parametrize("as_product", [False, True], ids=["plain", "product"])
 @pytest.mark.parametrize("B,A", [(1, 2), (5, 3), (4, 6)])
-def test_dueling_backward_matches_finite_difference(B, A, rng, record_grad_error):
-    head = Dueling()
+def test_dueling_backward_matches_finite_difference(B, A, as_product, rng, record_grad_error):
+    head = Dueling(A, as_product=as_product)
     z = rng.normal(size=(B, 1 + A))  # [V | A(·, 1) ... A(·, A)]
     G = rng.normal(size=(B, A))
     analytic = head.backward(G)
     assert head.forward(z).shape == (B, A) and analytic.shape == (B, 1 + A)
     error = relative_error(analytic, numerical_gradient(lambda: float(np.sum(head(z) * G)), z))
-    record_grad_error("Dueling dL/dz", error)
+    record_grad_error(f"Dueling dL/dz ({'product' if as_product else 'plain'})", error)
     assert error < TOL
 
 
-def test_dueling_combines_value_and_mean_centred_advantages():
-    head = Dueling()
+@pytest.mark.parametrize("B,A", [(1, 2), (64, 2), (7, 5)])
+def test_dueling_product_form_equals_the_plain_form(B, A, rng):
+    """The fast path Q = z·M computes V + A − mean(A), forward and backward, in float32 too."""
+    plain, product = Dueling(A, np.float32, as_product=False), Dueling(A, np.float32)
+    z, G = rng.normal(size=(B, 1 + A)).astype(np.float32), rng.normal(size=(B, A)).astype(np.float32)
+    np.testing.assert_allclose(product(z), plain(z), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(product.backward(G), plain.backward(G), rtol=1e-5, atol=1e-6)
+    assert product(z).dtype == plain(z).dtype == np.float32
+
+
+@pytest.mark.parametrize("as_product", [False, True], ids=["plain", "product"])
+def test_dueling_combines_value_and_mean_centred_advantages(as_product):
+    head = Dueling(3, as_product=as_product)
     z = np.array([[10.0, 1.0, 2.0, 6.0]])  # V = 10, advantages 1, 2, 6 (mean 3)
     np.testing.assert_allclose(head(z), [[8.0, 9.0, 13.0]], rtol=1e-15)
     # Without the mean, V + c with every A − c would give the same Q; with it, a shift of the
     # advantages changes nothing, so the level of Q is V's alone.
     np.testing.assert_allclose(head(z + [[0.0, 5.0, 5.0, 5.0]]), head(z), rtol=1e-15)
     np.testing.assert_allclose(head(z + [[5.0, 0.0, 0.0, 0.0]]), head(z) + 5.0, rtol=1e-15)
-    assert Dueling()(z[:, :3].astype(np.float32)).dtype == np.float32
+    assert Dueling(2, np.float32, as_product)(z[:, :3].astype(np.float32)).dtype == np.float32
 
 
 @pytest.mark.parametrize("dueling", [False, True])
