@@ -12,15 +12,9 @@ from dataclasses import asdict
 from functools import partial
 
 import numpy as np
+from gymnasium import spaces
 
-from minidqn.checkpoint import (
-    config_from_dict,
-    load_parts,
-    pack,
-    read_checkpoint,
-    refusing,
-    write_checkpoint,
-)
+from minidqn import checkpoint
 from minidqn.config import DQNConfig
 from minidqn.evaluation import evaluate
 from minidqn.history import History
@@ -30,37 +24,9 @@ from minidqn.nstep import NStepTransitions
 from minidqn.optim import Adam
 from minidqn.replay import ReplayBuffer
 from minidqn.schedules import ConstantSchedule, ExponentialSchedule, LinearSchedule
+from minidqn.target_network import soft_update
 from minidqn.training import TrainingRun
 from minidqn.validation import count, is_int, is_real
-
-
-def hard_update(target: MLP, source: MLP) -> None:
-    """θ⁻ ← θ: copy the source's parameter values into the target, in place.
-
-    NOTE: this copies values. `target = source` would make the two names one network, and the
-    "frozen" target would move with every gradient step.
-    """
-    _check_same_architecture(target, source)
-    target.flat_params[:] = source.flat_params
-
-
-def soft_update(target: MLP, source: MLP, tau: float) -> None:
-    """θ⁻ ← τ·θ + (1 − τ)·θ⁻ (Polyak averaging), in place; τ = 1 is a hard copy.
-
-    Spinning Up writes the same blend as θ⁻ ← ρ·θ⁻ + (1 − ρ)·θ with ρ = 1 − τ (its `polyak`).
-    """
-    if not 0.0 <= tau <= 1.0:
-        raise ValueError(f"tau must be in [0, 1], got {tau}")
-    _check_same_architecture(target, source)
-    target.flat_params *= 1.0 - tau
-    target.flat_params += tau * source.flat_params
-
-
-def _check_same_architecture(target: MLP, source: MLP) -> None:
-    if (target.sizes, target.dtype, target.dueling) != (source.sizes, source.dtype, source.dueling):
-        raise ValueError(f"target and source must have the same sizes, dtype and head; got {target.sizes} "
-                         f"{target.dtype} dueling={target.dueling} and {source.sizes} {source.dtype} "
-                         f"dueling={source.dueling}")
 
 
 class DQNAgent:
@@ -78,10 +44,8 @@ class DQNAgent:
             raise ValueError(f"seed must be an integer ≥ 0, got {seed!r}")
         self.dtype, self.seed = np.dtype(c.dtype), int(seed)
         # One seed, one tree of generators: network init, exploration, replay sampling, env resets.
-        init_seq, act_seq, replay_seq, env_seq = np.random.SeedSequence(seed).spawn(4)
-        self.rng = np.random.default_rng(act_seq)
-        self.replay_rng = np.random.default_rng(replay_seq)
-        self.env_rng = np.random.default_rng(env_seq)
+        init_seq, *seqs = np.random.SeedSequence(seed).spawn(4)
+        self.rng, self.replay_rng, self.env_rng = (np.random.default_rng(seq) for seq in seqs)  # see RNG_NAMES
 
         sizes = [self.obs_dim, *c.hidden_sizes, self.n_actions]
         self.online = MLP(sizes, seed=np.random.default_rng(init_seq), dtype=self.dtype, dueling=c.dueling)
@@ -225,6 +189,7 @@ class DQNAgent:
         return None
 
     def divergence_advice(self) -> str:
+        """What to try when training diverges, with the settings of this run."""
         c = self.config
         return (f"Try a lower lr (now {c.lr:g}), gradient clipping with max_grad_norm (now {c.max_grad_norm}), "
                 f"or the Huber loss, loss='huber' (now {c.loss!r}).")
@@ -237,27 +202,23 @@ class DQNAgent:
     def save(self, path: str | os.PathLike) -> None:
         """Write everything needed to continue training (networks, Adam, counters, replay buffer,
         the pending n-step window, generators) to one .npz at exactly `path`, atomically."""
-        meta, arrays = pack({name: part.state() for name, part in self._parts().items()})
+        meta, arrays = checkpoint.pack({name: part.state() for name, part in self._parts().items()})
         meta.update(config=asdict(self.config), obs_dim=self.obs_dim, n_actions=self.n_actions, seed=self.seed,
                     num_steps=self.num_steps, num_updates=self.num_updates, num_episodes=self.num_episodes,
                     # PCG64's state is two 128-bit integers: JSON writes Python ints of any size exactly.
                     rng_states={name: getattr(self, name).bit_generator.state for name in RNG_NAMES})
-        write_checkpoint(path, f"minidqn.DQNAgent/{self.FORMAT}", meta, arrays)
+        checkpoint.write_checkpoint(path, f"minidqn.DQNAgent/{self.FORMAT}", meta, arrays)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> DQNAgent:
         """The agent saved at `path`, ready to act or to train on exactly as if never stopped.
         Never unpickles; a file that is not such a checkpoint raises a CheckpointError saying why."""
-        from gymnasium import (
-            spaces,  # gymnasium is needed only here, to describe the saved spaces
-        )
-
-        meta, arrays = read_checkpoint(path, "DQNAgent", cls.FORMAT, UPGRADES, WHY_NOT)
-        with refusing(path, "DQNAgent"):
-            config = config_from_dict(DQNConfig, meta["config"])
+        meta, arrays = checkpoint.read_checkpoint(path, "DQNAgent", cls.FORMAT, UPGRADES, WHY_NOT)
+        with checkpoint.refusing(path, "DQNAgent"):
+            config = checkpoint.config_from_dict(DQNConfig, meta["config"])
             D, A = count(meta, "obs_dim", 1), count(meta, "n_actions", 1)
             agent = cls(spaces.Box(-np.inf, np.inf, (D,), np.float32), spaces.Discrete(A), config, seed=meta["seed"])
-            load_parts(agent._parts(), meta, arrays)
+            checkpoint.load_parts(agent._parts(), meta, arrays)
             for name in ("num_steps", "num_updates", "num_episodes"):
                 setattr(agent, name, count(meta, name))
             for name in RNG_NAMES:
@@ -270,8 +231,6 @@ RNG_NAMES = ("rng", "replay_rng", "env_rng")  # exploration, replay sampling, en
 
 def check_spaces(observation_space, action_space, obs_dim: int | None = None, n_actions: int | None = None):
     """(D, A) for a Box observation of shape (D,) and Discrete(A) actions; ValueError otherwise."""
-    from gymnasium import spaces
-
     is_box = isinstance(observation_space, spaces.Box)
     if not (is_box and len(observation_space.shape) == 1 and observation_space.shape[0] >= 1):
         raise ValueError(

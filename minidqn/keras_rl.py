@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from minidqn.dqn import DQNConfig
+from minidqn.config import DQNConfig
 
 
 def keras_rl_target_update(target_model_update: float) -> dict:

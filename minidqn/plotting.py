@@ -62,29 +62,34 @@ def draw_q_table(
     cells.set_clim(vmin, vmax)
     ax.add_collection(cells)
     for s in range(n_rows * n_cols):
-        row, col = divmod(s, n_cols)
-        letter = desc[row, col]
-        if letter in TERMINAL_COLORS:
-            ax.add_patch(plt.Rectangle((col, row), 1, 1, color=TERMINAL_COLORS[letter]))
-            ax.text(col + 0.5, row + 0.5, letter, ha="center", va="center", fontsize=16,
-                    fontweight="bold", color="white" if letter == "H" else "black")
-            continue
-        dx, dy = ACTION_ARROWS[int(policy[s])]
-        color = "red" if wrong is not None and wrong[s] else "white"
-        ax.annotate("", xy=(col + 0.5 + 0.3 * dx, row + 0.5 + 0.3 * dy),
-                    xytext=(col + 0.5 - 0.15 * dx, row + 0.5 - 0.15 * dy),
-                    arrowprops={"arrowstyle": "-|>", "color": color, "lw": 2.5, "mutation_scale": 16})
-        ax.text(col + 0.06, row + 0.06, f"{q[s].max():.2f}", ha="left", va="top", fontsize=7,
-                color="white")
-        if letter == "S":
-            ax.text(col + 0.94, row + 0.94, "S", ha="right", va="bottom", fontsize=9,
-                    fontweight="bold", color="white")
+        _draw_cell(ax, s, desc, q, int(policy[s]), wrong is not None and wrong[s])
     ax.set_xlim(0, n_cols)
     ax.set_ylim(n_rows, 0)  # row 0 at the top, as the map is printed
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
     return cells
+
+
+def _draw_cell(ax: Axes, s: int, desc: np.ndarray, q: np.ndarray, action: int, wrong: bool) -> None:
+    """A hole or the goal filled and lettered; any other cell gets the arrow of `action` (red if
+    `wrong`) and its best Q-value, and the start its letter."""
+    row, col = divmod(s, desc.shape[1])
+    letter = desc[row, col]
+    if letter in TERMINAL_COLORS:
+        ax.add_patch(plt.Rectangle((col, row), 1, 1, color=TERMINAL_COLORS[letter]))
+        ax.text(col + 0.5, row + 0.5, letter, ha="center", va="center", fontsize=16,
+                fontweight="bold", color="white" if letter == "H" else "black")
+        return
+    dx, dy = ACTION_ARROWS[action]
+    ax.annotate("", xy=(col + 0.5 + 0.3 * dx, row + 0.5 + 0.3 * dy),
+                xytext=(col + 0.5 - 0.15 * dx, row + 0.5 - 0.15 * dy),
+                arrowprops={"arrowstyle": "-|>", "color": "red" if wrong else "white", "lw": 2.5,
+                            "mutation_scale": 16})
+    ax.text(col + 0.06, row + 0.06, f"{q[s].max():.2f}", ha="left", va="top", fontsize=7, color="white")
+    if letter == "S":
+        ax.text(col + 0.94, row + 0.94, "S", ha="right", va="bottom", fontsize=9, fontweight="bold",
+                color="white")
 
 
 def draw_returns(

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from minidqn.dqn import hard_update, soft_update
 from minidqn.gradcheck import numerical_gradient, relative_error
 from minidqn.nn import MLP, Dueling, Linear, ReLU
+from minidqn.target_network import hard_update, soft_update
 
 TOL = 1e-6
 SHAPES = [(1, 3, 2), (4, 5, 3), (7, 2, 6)]  # (B, D_in, D_out), batch 1 included
