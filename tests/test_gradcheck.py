@@ -1,11 +1,9 @@
 """The finite-difference checker itself: it must pass correct gradients and catch wrong ones."""
 
-import doctest
 
 import numpy as np
 import pytest
 
-import minidqn.gradcheck
 from minidqn.gradcheck import numerical_gradient, relative_error
 
 
@@ -29,6 +27,3 @@ def test_gradcheck_refuses_float32():
     with pytest.raises(TypeError, match="float64"):
         numerical_gradient(lambda: 0.0, np.zeros(3, np.float32))
 
-
-def test_docstring_example_runs():
-    assert doctest.testmod(minidqn.gradcheck).failed == 0

@@ -1,10 +1,8 @@
 """Exploration and learning-rate schedules."""
 
-import doctest
 
 import pytest
 
-import minidqn.schedules
 from minidqn.schedules import ConstantSchedule, ExponentialSchedule, LinearSchedule
 
 
@@ -42,6 +40,3 @@ def test_schedules_reject_bad_values(make, match):
     with pytest.raises(ValueError, match=match):
         make()
 
-
-def test_docstring_examples_run():
-    assert doctest.testmod(minidqn.schedules).failed == 0

@@ -3,7 +3,6 @@ known answers, grid edges, bad spaces, save/load, config validation, and the dem
 
 import csv
 import dataclasses
-import doctest
 import importlib.util
 from pathlib import Path
 
@@ -323,11 +322,6 @@ def test_save_load_keeps_the_discretizer_and_rejects_other_files(tmp_path):
     with pytest.raises(ValueError, match="not a readable QLearningAgent"):
         QLearningAgent.load(tmp_path / "other.npz")
 
-
-@pytest.mark.parametrize("module", [minidqn.tabular, minidqn.discretizer, minidqn.value_iteration],
-                         ids=lambda m: m.__name__)
-def test_docstring_examples_run(module):
-    assert doctest.testmod(module).failed == 0
 
 
 # --- demos ---------------------------------------------------------------------------------------

@@ -1,0 +1,109 @@
+"""One agent interface: both agents train by env steps through minidqn.training, count alike, return
+the same History and print progress the same way."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from envs import OneStateEnv
+
+from minidqn import DQNAgent, DQNConfig, QLearningAgent
+from minidqn.evaluation import EvaluateEvery, evaluate, play_episode, success_rate
+from minidqn.history import History
+
+
+def _agents():
+    """A DQN agent on OneStateEnv and a table on FrozenLake, both ready to train."""
+    env = OneStateEnv(truncate=True, length=5)
+    dqn = DQNAgent(env.observation_space, env.action_space, DQNConfig(learning_starts=10, hidden_sizes=(4,)))
+    lake = gym.make("FrozenLake-v1")
+    table = QLearningAgent(lake.observation_space, lake.action_space, seed=0)
+    return [(dqn, env), (table, lake)]
+
+
+@pytest.mark.parametrize("kind", [0, 1], ids=["dqn", "tabular"])
+def test_both_agents_train_by_env_steps_and_count_alike(kind):
+    agent, env = _agents()[kind]
+    history = agent.train(env, 300, verbose=0)
+    assert isinstance(history, History)
+    assert agent.num_steps == 300 and agent.num_episodes == len(history) >= 1
+    assert history.episode == list(range(1, len(history) + 1))
+    assert history.env_steps[-1] <= 300 and sum(history.episode_length) == history.env_steps[-1]
+    more = agent.train(env, 100, verbose=0)
+    assert agent.num_steps == 400 and more.episode[0] == len(history) + 1  # the counters go on
+
+
+def test_the_tabular_agent_can_also_train_a_number_of_episodes():
+    agent, env = _agents()[1]
+    history = agent.train(env, episodes=25, verbose=0)
+    assert len(history) == agent.num_episodes == 25 and agent.num_steps == sum(history.episode_length)
+    short = agent.train(env, 3, episodes=25, verbose=0)  # whichever budget ends first
+    assert agent.num_steps == history.env_steps[-1] + 3 and len(short) <= 3
+
+
+@pytest.mark.parametrize("kind", [0, 1], ids=["dqn", "tabular"])
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"total_steps": 0}, ValueError, "total_steps must be a positive integer"),
+    ({"total_steps": 2.5}, ValueError, "total_steps must be a positive integer"),
+    ({"total_steps": 10, "verbose": 3}, ValueError, "verbose must be 0, 1 or 2"),
+    ({"total_steps": 10, "callback": "stop"}, TypeError, "callback must be callable"),
+    ({"total_steps": 10, "checkpoint_every": 5}, ValueError, "checkpoint_every needs a checkpoint_path"),
+])
+def test_both_agents_refuse_the_same_bad_arguments(kind, kwargs, error, match):
+    agent, env = _agents()[kind]
+    with pytest.raises(error, match=match):
+        agent.train(env, **{"verbose": 0, **kwargs})
+    assert agent.num_steps == 0
+
+
+@pytest.mark.parametrize("kind", [0, 1], ids=["dqn", "tabular"])
+def test_progress_says_done_when_a_callback_stops_training_early(kind, capsys):
+    agent, env = _agents()[kind]
+    agent.train(env, 100_000, callback=lambda agent, step: agent.num_episodes < 3, verbose=1)
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith(f"step {agent.num_steps:>8,}") and last.endswith("done") and "left" not in last
+
+
+def test_verbose_2_prints_one_line_per_episode_for_both_agents(capsys):
+    for agent, env in _agents():
+        agent.train(env, episodes=4, verbose=2) if isinstance(agent, QLearningAgent) else agent.train(env, 20, verbose=2)
+        lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("episode")]
+        assert len(lines) == 4, lines
+
+
+def test_a_nan_reward_stops_tabular_training_at_that_step():
+    class NaNReward(gym.Wrapper):
+        def step(self, action):
+            obs, _, terminated, truncated, info = self.env.step(action)
+            return obs, float("nan"), terminated, truncated, info
+
+    env = NaNReward(gym.make("FrozenLake-v1"))
+    agent = QLearningAgent(env.observation_space, env.action_space, seed=0)
+    with pytest.raises(FloatingPointError, match="env step 1 .*TD loss is nan.*rewards"):
+        agent.train(env, 100, verbose=0)
+
+
+def test_evaluate_plays_seeded_episodes_of_any_policy():
+    env = gym.make("FrozenLake-v1", is_slippery=False)
+    path = [2, 2, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 2, 0]  # right, right, down, down, down, right
+    np.testing.assert_array_equal(evaluate(env, lambda s: path[s], episodes=3, seed=0), [1.0, 1.0, 1.0])
+    assert play_episode(env, lambda s: 0, seed=0) == (0.0, 100)  # pushing left into the wall: the time limit
+    frames = []
+    play_episode(env, lambda s: path[s], seed=0, record=lambda env: frames.append(env.unwrapped.s))
+    assert frames == [0, 1, 2, 6, 10, 14, 15]
+    assert success_rate(np.array([1.0, 0.0, 1.0, 1.0]), goal=1.0) == 0.75
+    with pytest.raises(ValueError, match="episodes"):
+        evaluate(env, lambda s: 0, episodes=0, seed=0)
+
+
+def test_evaluate_every_measures_at_the_first_episode_end_past_each_multiple():
+    env = OneStateEnv(truncate=True, length=7)  # episodes end at steps 7, 14, 21, ...
+    agent = DQNAgent(env.observation_space, env.action_space, DQNConfig(learning_starts=1000))
+    clock = EvaluateEvery(10, measure=lambda agent, step: step)
+    agent.train(env, 50, callback=clock, verbose=0)
+    assert clock.points == [10, 20, 30, 40] and clock.steps == [14, 21, 35, 42] == clock.values
+    assert clock.first_step_at_least(30) == 35 and clock.first_step_at_least(99) is None
+    assert len(clock.train_seconds) == 4 and clock.eval_seconds >= 0
+    with pytest.raises(ValueError, match="every"):
+        EvaluateEvery(0, measure=lambda agent, step: 0)
+    with pytest.raises(ValueError, match="env to evaluate on"):
+        EvaluateEvery(10)
