@@ -13,7 +13,8 @@ Throughput is env steps per second of training (evaluation time excluded).
     python demos/benchmark.py --compare-sb3                # also time Stable-Baselines3's DQN
     python demos/benchmark.py --preset keras-rl            # the tutorial: CartPole-v0, 5,000 steps
 
-Expect about 16 s per seed per worker on a 2-core machine (164 s for ten seeds in one process).
+Expect 20–40 s per seed per worker on a 2-core machine (221 and 369 s for ten seeds in one
+process, on two days).
 Results: docs/benchmarks.md.
 """
 
@@ -24,6 +25,7 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # tiny matrices: a second BLAS thread only hurts
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import multiprocessing
@@ -89,9 +91,13 @@ def print_table(results: list[dict], summary: dict) -> None:
         print(f"{r['seed']:>4}  {steps:>12}  {secs:>8}  {r['final_mean_20']:>13.1f}  "
               f"{'yes' if r['final_holds'] else 'NO':>5}  {r['steps_per_second']:>7,.0f}")
     s = summary
+
+    def shown(value, form: str) -> str:  # a median over seeds that did not all solve is not defined
+        return "n/a" if value is None else format(value, form)
+
     print(f"solved {s['solved']}/{s['seeds']} within {s['steps']:,} steps; median steps to solve "
-          f"{s['median_steps_to_solve']}; max {s['max_steps_to_solve']}; median seconds "
-          f"{s['median_seconds_to_solve'] and round(s['median_seconds_to_solve'], 1)}; final policy holds "
+          f"{shown(s['median_steps_to_solve'], ',.0f')}; max {shown(s['max_steps_to_solve'], ',')}; median seconds "
+          f"{shown(s['median_seconds_to_solve'], '.1f')}; final policy holds "
           f"{s['final_holds']}/{s['seeds']}; median {s['median_steps_per_second']:,.0f} steps/s")
 
 
@@ -177,15 +183,13 @@ def main(argv=None) -> dict:
              "steps": args.steps, "eval_every": args.eval_every}
             for seed in range(args.first_seed, args.first_seed + args.seeds)]
     start = time.perf_counter()
-    if args.workers == 1:
-        results = [run_seed(job) for job in jobs]
-    else:
-        with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
-            results = []
-            for result in pool.imap(run_seed, jobs):
-                print(f"seed {result['seed']} done: solved at {result['steps_to_solve']}, "
-                      f"final {result['final_mean_20']:.1f}", flush=True)
-                results.append(result)
+    results = []
+    parallel = multiprocessing.get_context("spawn").Pool(args.workers) if args.workers > 1 else None
+    with parallel or contextlib.nullcontext():
+        for result in parallel.imap(run_seed, jobs) if parallel else map(run_seed, jobs):
+            print(f"seed {result['seed']} done: solved at {result['steps_to_solve']}, "
+                  f"final {result['final_mean_20']:.1f}", flush=True)
+            results.append(result)
     summary = summarize(results, args.steps)
     print_table(results, summary)
     print(f"total wall time {time.perf_counter() - start:.0f} s with {args.workers} worker(s)")
