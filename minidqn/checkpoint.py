@@ -15,8 +15,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import re
+import secrets
+import stat
+import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import fields
 
@@ -60,6 +64,11 @@ def load_parts(parts: Mapping[str, object], meta: dict, arrays: dict[str, np.nda
             raise type(error)(f"{name}: {error}") from None
 
 
+def non_finite(arrays: Mapping[str, np.ndarray]) -> list[str]:
+    """The names of the float arrays that hold a NaN or an infinity: never written, never read."""
+    return [name for name, a in arrays.items() if a.dtype.kind in "fc" and not np.isfinite(a).all()]
+
+
 # --- writing -----------------------------------------------------------------------------------
 def write_checkpoint(path: str | os.PathLike, tag: str, meta: dict, arrays: dict[str, np.ndarray]) -> None:
     """Write `arrays` and the JSON `meta` (with `tag`, such as "minidqn.DQNAgent/4", added as its
@@ -67,25 +76,34 @@ def write_checkpoint(path: str | os.PathLike, tag: str, meta: dict, arrays: dict
     the complete new one, never a mixture, even if the process is interrupted or killed while
     writing.
 
-    1. Write everything to a temporary file in the same folder (so that step 3 is a rename within
-       one file system, which POSIX makes atomic).
+    1. Write everything to a temporary file of its own in the same folder (so that step 3 is a
+       rename within one file system, which POSIX makes atomic; a random name, so that two
+       threads or processes saving at once never share one).
     2. Flush Python's buffer and fsync, so the bytes are on the disk, not only in the OS cache.
     3. os.replace the temporary file onto `path`, then fsync the folder so the rename is durable.
     If any step fails (a full disk, a KeyboardInterrupt), the temporary file is removed and the
-    error propagates; `path` is untouched.
+    error propagates; `path` is untouched. If `path` is a symbolic link, the file it points to is
+    replaced and the link kept; an existing file keeps its permissions.
     """
     if _TAG.fullmatch(tag) is None:
         raise ValueError(f"tag must look like 'minidqn.<Agent>/<version>', got {tag!r}")
     meta = {"format": tag, **meta}
     if any(a.dtype.hasobject for a in arrays.values()):
         raise TypeError("checkpoint arrays must not hold Python objects: they would need pickle")
-    path = os.fspath(path)
-    tmp = f"{path}.{os.getpid()}.tmp"  # the pid keeps two processes from sharing a temporary name
+    bad = non_finite(arrays)
+    if bad:  # a diverged agent saved "in finally:" must not overwrite the last good checkpoint
+        raise ValueError(f"refusing to write {os.fspath(path)}: {', '.join(bad)} hold NaN or inf values; "
+                         "the file there is left as it was")
+    record = np.array(json.dumps(meta, allow_nan=False))  # NaN or inf is no JSON: a ValueError here
+    path = os.path.realpath(path)  # through a symlink to its file: the rename must not replace the link
+    fd, tmp = create_temporary(path)
     try:
-        with open(tmp, "wb") as f:  # a file object: np.savez would append ".npz" to a name
-            np.savez(f, meta=np.array(json.dumps(meta)), **arrays)
+        with open(fd, "wb") as f:  # a file object: np.savez would append ".npz" to a name
+            np.savez(f, meta=record, **arrays)
             f.flush()
             os.fsync(f.fileno())
+        with contextlib.suppress(FileNotFoundError):  # a new file keeps the mode the umask gave it
+            os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
         os.replace(tmp, path)
     # NOTE: BaseException, not Exception: a Ctrl-C arriving mid-write must also remove the
     # half-written temporary file (the checkpoint at `path` is safe either way).
@@ -99,6 +117,39 @@ def write_checkpoint(path: str | os.PathLike, tag: str, meta: dict, arrays: dict
             os.fsync(folder)
         finally:
             os.close(folder)
+
+
+def create_temporary(path: str) -> tuple[int, str]:
+    """(fd, name) of a new, empty file "<path>.<random>.tmp" beside `path`, open for writing;
+    created with O_EXCL, so it is never a file somebody else is writing."""
+    while True:
+        tmp = f"{path}.{secrets.token_hex(6)}.tmp"
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
+        except FileExistsError:  # 2⁴⁸ names: another attempt, not an error
+            continue
+
+
+def check_writable(path: str | os.PathLike) -> None:
+    """ValueError naming `path` unless a checkpoint could be written there now: a file name (not
+    a folder) in an existing folder where a temporary file can be created."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"checkpoint_path must be a str or os.PathLike, got {path!r}")
+    name = os.fspath(path)
+    if isinstance(name, bytes) or name == "":
+        raise ValueError(f"checkpoint_path {name!r} is not a file name; give one, like 'runs/agent.npz'")
+    if name.endswith((os.sep, "/")) or os.path.isdir(name):
+        raise ValueError(f"checkpoint_path {name!r} is a folder; give a file name, like 'runs/agent.npz'")
+    target = os.path.realpath(name)
+    folder = os.path.dirname(target)
+    if not os.path.isdir(folder):
+        raise ValueError(f"checkpoint_path {name!r}: the folder {folder!r} does not exist")
+    try:
+        fd, tmp = create_temporary(target)
+        os.close(fd)
+        os.remove(tmp)
+    except OSError as error:
+        raise ValueError(f"checkpoint_path {name!r} cannot be written: {error.strerror or error}") from None
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -140,6 +191,10 @@ def _read_archive(path: str | os.PathLike, kind: str) -> tuple[object, dict[str,
         head = f.read(len(_ZIP_MAGIC))
         f.seek(0)
         try:
+            problem = _inspect_members(f) if head == _ZIP_MAGIC else None
+            if problem is not None:
+                raise refuse(path, kind, problem)
+            f.seek(0)
             data = np.load(f, allow_pickle=False)
             if not isinstance(data, np.lib.npyio.NpzFile):
                 raise refuse(path, kind, "it is a single .npy array, not an .npz archive")
@@ -156,13 +211,46 @@ def _read_archive(path: str | os.PathLike, kind: str) -> tuple[object, dict[str,
             if head != _ZIP_MAGIC:
                 raise refuse(path, kind, "it is empty" if not head else "it is not an .npz (zip) archive") from None
             raise refuse(path, kind, f"it is truncated or corrupted ({type(error).__name__}: {error})") from None
+    bad = non_finite(arrays)
+    if bad:
+        raise refuse(path, kind, f"{', '.join(bad)} hold NaN or inf values")
     raw = arrays.pop("meta", None)
     if raw is None or raw.ndim != 0 or raw.dtype.kind != "U":
         raise refuse(path, kind, f"it is not a minidqn checkpoint (no 'meta' record; it holds {sorted(arrays)})")
     try:
         return json.loads(str(raw)), arrays
-    except ValueError as error:
-        raise refuse(path, kind, f"its 'meta' record is not valid JSON ({error})") from None
+    except (ValueError, RecursionError) as error:  # RecursionError: JSON nested thousands deep
+        raise refuse(path, kind, f"its 'meta' record is not valid JSON ({type(error).__name__})") from None
+
+
+_NPY_HEADERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+
+
+def _inspect_members(f) -> str | None:
+    """Why the zip archive in `f` is not one that np.savez wrote, or None, judged from its
+    directory and each member's .npy header alone, before any array is read.
+
+    np.savez stores members uncompressed, so a member's size on disk is its size in memory: a
+    compressed member (which could inflate a small file into gigabytes) is refused, and so is a
+    header whose shape and dtype need more bytes than the member holds (which would make NumPy
+    allocate the whole shape before finding the data missing)."""
+    with zipfile.ZipFile(f) as archive:
+        for info in archive.infolist():
+            if info.compress_type != zipfile.ZIP_STORED:
+                return f"its member {info.filename!r} is compressed, and minidqn never writes compressed members"
+            if not info.filename.endswith(".npy"):
+                return f"it is a zip archive, but not an .npz of arrays ({info.filename!r} is not a .npy member)"
+            with archive.open(info) as member:
+                version = np.lib.format.read_magic(member)
+                read_header = _NPY_HEADERS.get(version)
+                if read_header is None:
+                    return f"its member {info.filename!r} is .npy format {version}, which minidqn never writes"
+                shape, _, dtype = read_header(member)
+                needed = math.prod(shape) * dtype.itemsize + member.tell()
+            if dtype.hasobject or needed > info.file_size:
+                return (f"its member {info.filename!r} declares a {dtype} array of shape {shape} "
+                        f"that its {info.file_size:,} bytes cannot hold")
+    return None
 
 
 @contextlib.contextmanager
@@ -176,8 +264,11 @@ def refusing(path: str | os.PathLike, kind: str) -> Iterator[None]:
         raise
     except KeyError as error:
         raise refuse(path, kind, f"{error} missing") from None
-    except (TypeError, ValueError) as error:
-        raise refuse(path, kind, f"invalid contents ({error})") from None
+    # NOTE: any other error here comes from contents the code was not written to expect (a
+    # number too large for a float, a list where a dict belongs, a size too large to allocate);
+    # each one means the same thing to the user: this file cannot be loaded.
+    except Exception as error:  # noqa: BLE001
+        raise refuse(path, kind, f"invalid contents ({type(error).__name__}: {error})") from None
 
 
 def config_from_dict(config_class: type, saved: dict):

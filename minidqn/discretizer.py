@@ -15,6 +15,7 @@ observation dimensions.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -27,6 +28,8 @@ import numpy as np
 # beyond share the edge bins, and the bins stay narrow where the agent spends its time. The cart
 # position and the pole angle use the episode's termination bounds (|x| > 2.4 or |θ| > 12° =
 # 0.2095 rad ends it), so their edge bins are where it is about to fail.
+MAX_STATES = 10**8  # table rows; a (S, A) float64 table of 10⁸ rows already takes 800·A MB
+
 CARTPOLE_LOW = (-2.4, -1.5, -0.2095, -2.0)  # x, ẋ, θ, θ̇ lower clipping bounds
 CARTPOLE_HIGH = (2.4, 1.5, 0.2095, 2.0)  # x, ẋ, θ, θ̇ upper clipping bounds
 
@@ -51,7 +54,10 @@ class Discretizer:
             raise ValueError(f"low must be < high in every dimension, got {low} and {high}")
         if not np.all(self.bins >= 1):
             raise ValueError(f"bins must be >= 1 in every dimension, got {bins}")
-        self.n_states = int(np.prod(self.bins))
+        self.n_states = math.prod(self.bins.tolist())  # Python ints: exact, where np.prod would wrap around
+        if self.n_states > MAX_STATES:
+            raise ValueError(f"bins {self.bins.tolist()} make {self.n_states:,} states, more than a table of "
+                             f"{MAX_STATES:,} rows; use fewer bins")
         self.scale = self.bins / (self.high - self.low)  # (D,) bins per unit of observation
         # stride_d = Π_{e>d} bins_e: the last dimension varies fastest, as in np.ravel_multi_index.
         self.strides = np.cumprod(np.r_[self.bins[1:], 1][::-1])[::-1]  # (D,)
@@ -67,8 +73,15 @@ class Discretizer:
         return cls(CARTPOLE_LOW, CARTPOLE_HIGH, bins)
 
     def bin_indices(self, obs: Sequence[float] | np.ndarray) -> np.ndarray:
-        """The per-dimension bin numbers i: (D,), with out-of-range values clipped to the edge bins."""
-        i = np.floor((np.asarray(obs, dtype=np.float64) - self.low) * self.scale)  # (D,)
+        """The per-dimension bin numbers i: (D,), with out-of-range values clipped to the edge bins.
+        ValueError for an observation of the wrong size or with NaN (a NaN has no bin; ±inf has
+        the edge bin, like any value beyond the bounds)."""
+        x = np.asarray(obs, dtype=np.float64)
+        if x.shape != self.low.shape:
+            raise ValueError(f"the observation must have shape {self.low.shape}, got {x.shape}: {obs!r}")
+        if np.isnan(x).any():
+            raise ValueError(f"the observation holds NaN, which falls in no bin: {obs!r}")
+        i = np.floor((x - self.low) * self.scale)  # (D,)
         return np.clip(i, 0, self.bins - 1).astype(np.int64)
 
     def __call__(self, obs: Sequence[float] | np.ndarray) -> int:

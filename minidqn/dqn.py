@@ -14,7 +14,7 @@ from functools import partial
 import numpy as np
 from gymnasium import spaces
 
-from minidqn import checkpoint
+from minidqn import checkpoint, env_api
 from minidqn.config import DQNConfig
 from minidqn.evaluation import evaluate
 from minidqn.history import History
@@ -26,7 +26,7 @@ from minidqn.replay import ReplayBuffer
 from minidqn.schedules import ConstantSchedule, ExponentialSchedule, LinearSchedule
 from minidqn.target_network import soft_update
 from minidqn.training import TrainingRun
-from minidqn.validation import count, is_int, is_real
+from minidqn.validation import check_seed, count, is_real
 
 
 class DQNAgent:
@@ -40,9 +40,7 @@ class DQNAgent:
         self.config = c = config if config is not None else DQNConfig()
         if not isinstance(c, DQNConfig):
             raise TypeError(f"config must be a DQNConfig, got {type(c).__name__}")
-        if not (is_int(seed) and seed >= 0):
-            raise ValueError(f"seed must be an integer ≥ 0, got {seed!r}")
-        self.dtype, self.seed = np.dtype(c.dtype), int(seed)
+        self.dtype, self.seed = np.dtype(c.dtype), check_seed(seed)
         # One seed, one tree of generators: network init, exploration, replay sampling, env resets.
         init_seq, *seqs = np.random.SeedSequence(seed).spawn(4)
         self.rng, self.replay_rng, self.env_rng = (np.random.default_rng(seq) for seq in seqs)  # see RNG_NAMES
@@ -77,16 +75,16 @@ class DQNAgent:
         """Adam's step size at env step `step` (default: now): lr, or a line from lr to lr_end."""
         return self.lr_schedule(self.num_steps if step is None else step)
 
+    def observe(self, obs, at: int | str = "in act()") -> np.ndarray:
+        """obs as the network's input, (D,) in the agent's dtype; a ValueError (or TypeError) that
+        says `at` which step the env returned it unless it has that shape and is finite."""
+        return env_api.observation(obs, (self.obs_dim,), self.dtype, at)
+
     def act(self, obs, epsilon: float = 0.0) -> int:
         """ε-greedy: a uniformly random action with probability ε, else argmaxₐ Q(obs, a)."""
-        obs = np.asarray(obs, dtype=self.dtype)
-        if obs.shape != (self.obs_dim,):
-            raise ValueError(f"obs must have shape ({self.obs_dim},), got {obs.shape}")
-        if not np.all(np.isfinite(obs)):
-            raise ValueError(f"obs must be finite, got {obs}")
         if not (is_real(epsilon) and 0.0 <= epsilon <= 1.0):
             raise ValueError(f"epsilon must be in [0, 1], got {epsilon}")
-        return self._act(obs, epsilon)
+        return self._act(self.observe(obs), epsilon)
 
     def _act(self, obs: np.ndarray, epsilon: float) -> int:
         if epsilon > 0.0 and self.rng.random() < epsilon:
@@ -95,12 +93,18 @@ class DQNAgent:
 
     def q_values(self, obs) -> np.ndarray:
         """Q(obs, ·) of the online network: (B, D) -> (B, A), or (D,) -> (A,)."""
-        obs = np.asarray(obs, dtype=self.dtype)
-        return self.online.predict(obs[None])[0] if obs.ndim == 1 else self.online.predict(obs)
+        x = np.asarray(obs, dtype=self.dtype)
+        if x.ndim == 1:
+            return self.online.predict(self.observe(x, "in q_values()")[None])[0]
+        if x.ndim != 2 or x.shape[1] != self.obs_dim or not np.isfinite(x).all():
+            raise ValueError(f"obs must be finite, of shape ({self.obs_dim},) or (B, {self.obs_dim}); got {x.shape}")
+        return self.online.predict(x)
 
-    def evaluate(self, env, episodes: int = 10, seed: int = 0) -> np.ndarray:
-        """Greedy (ε = 0) returns of `episodes` episodes: (episodes,); the env is reset with `seed` first."""
-        return evaluate(env, lambda obs: self._act(np.asarray(obs, self.dtype), 0.0), episodes, seed)
+    def evaluate(self, env, episodes: int = 10, seed: int = 0, max_steps: int = 100_000) -> np.ndarray:
+        """Greedy (ε = 0) returns of `episodes` episodes: (episodes,); the env is reset with `seed`
+        first. An episode still running after `max_steps` steps is cut there (minidqn.evaluation)."""
+        check_spaces(env.observation_space, env.action_space, self.obs_dim, self.n_actions)
+        return evaluate(env, lambda obs: self._act(self.observe(obs, "in evaluation"), 0.0), episodes, seed, max_steps)
 
     # --- learning --------------------------------------------------------------------------
     def td_target(self, rewards: np.ndarray, next_obs: np.ndarray, terminated: np.ndarray) -> np.ndarray:
@@ -137,17 +141,16 @@ class DQNAgent:
         run = TrainingRun(self, total_steps, callback, verbose, checkpoint_path, checkpoint_every)
         check_spaces(env.observation_space, env.action_space, self.obs_dim, self.n_actions)
         c = self.config
-        obs, _ = env.reset(seed=int(self.env_rng.integers(2**31)))
-        obs = np.asarray(obs, self.dtype)
+        obs = self.observe(env_api.reset(env, seed=int(self.env_rng.integers(2**31))), self.num_steps)
         self.n_step_transitions.reset()  # a fresh episode: nothing of an earlier call's is folded in
         with run:
             for _ in range(total_steps):
                 # 1. Act ε-greedily in the current state.
                 epsilon = self.epsilon()
                 action = self._act(obs, epsilon)
-                # 2. Step the environment.
-                next_obs, reward, terminated, truncated, _ = env.step(action)
-                next_obs = np.asarray(next_obs, self.dtype)
+                # 2. Step the environment (env_api checks what it returns: finite, the right shape).
+                next_obs, reward, terminated, truncated = env_api.step(env, action, at=self.num_steps + 1)
+                next_obs = self.observe(next_obs, at=self.num_steps + 1)
                 # 3. Store the transition (with n_step > 1: the n-step transitions it completes).
                 # NOTE: store `terminated`, not `terminated or truncated`. A time limit (truncation)
                 # stops the episode but not the task: the state after it still has value, so the TD
@@ -175,8 +178,7 @@ class DQNAgent:
                 done = terminated or truncated
                 if done:
                     self.num_episodes += 1
-                    obs, _ = env.reset()
-                    obs = np.asarray(obs, self.dtype)
+                    obs = self.observe(env_api.reset(env, at=self.num_steps), at=self.num_steps)
                 if not run.log_step(reward, done, epsilon, self.optimizer.lr):
                     break
         return run.history
@@ -219,11 +221,26 @@ class DQNAgent:
             D, A = count(meta, "obs_dim", 1), count(meta, "n_actions", 1)
             agent = cls(spaces.Box(-np.inf, np.inf, (D,), np.float32), spaces.Discrete(A), config, seed=meta["seed"])
             checkpoint.load_parts(agent._parts(), meta, arrays)
+            agent._check_stored_transitions()
             for name in ("num_steps", "num_updates", "num_episodes"):
                 setattr(agent, name, count(meta, name))
             for name in RNG_NAMES:
                 getattr(agent, name).bit_generator.state = meta["rng_states"][name]
         return agent
+
+
+    def _check_stored_transitions(self) -> None:
+        """ValueError unless the replay buffer and the n-step window hold this agent's observation
+        size and actions 0..A−1 (what a file could get wrong that no single part can see)."""
+        D, A = self.obs_dim, self.n_actions
+        if self.buffer.obs_dim not in (None, D):
+            raise ValueError(f"the replay buffer holds observations of size {self.buffer.obs_dim}, the agent's are {D}")
+        rows, pending = self.buffer.rows(), self.n_step_transitions.pending
+        actions = [*rows[:, D].tolist(), *(a for _, a, _ in pending)] if len(rows) else [a for _, a, _ in pending]
+        if actions and max(actions) >= A:
+            raise ValueError(f"stored actions must be below n_actions = {A}, got {max(actions):g}")
+        if any(np.shape(obs) != (D,) for obs, _, _ in pending):
+            raise ValueError(f"the pending n-step observations must have shape ({D},)")
 
 
 RNG_NAMES = ("rng", "replay_rng", "env_rng")  # exploration, replay sampling, env resets

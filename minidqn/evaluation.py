@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from minidqn import env_api
 from minidqn.validation import is_int
 
 
@@ -25,14 +26,15 @@ def play_episode(env, policy: Callable, seed: int | None = None, max_steps: int 
                  record: Callable | None = None) -> tuple[float, int]:
     """Play one episode with a = policy(obs) until the env terminates or truncates it (or after
     `max_steps`); return its undiscounted return and its length. `record(env)`, if given, is
-    called after the reset and after every step (to keep frames or states)."""
-    obs, _ = env.reset(seed=seed)
+    called after the reset and after every step (to keep frames or states). What the env returns
+    is checked by minidqn.env_api."""
+    obs = env_api.reset(env, seed=seed, at="in evaluation")
     if record is not None:
         record(env)
     total, length, done = 0.0, 0, False
     while not done and (max_steps is None or length < max_steps):
-        obs, reward, terminated, truncated, _ = env.step(policy(obs))
-        total += float(reward)
+        obs, reward, terminated, truncated = env_api.step(env, policy(obs), at=f"at step {length + 1:,} of an evaluation episode")
+        total += reward
         length += 1
         done = terminated or truncated
         if record is not None:
@@ -40,13 +42,20 @@ def play_episode(env, policy: Callable, seed: int | None = None, max_steps: int 
     return total, length
 
 
-def evaluate(env, policy: Callable, episodes: int, seed: int) -> np.ndarray:
+def evaluate(env, policy: Callable, episodes: int, seed: int, max_steps: int = 100_000) -> np.ndarray:
     """The returns of `episodes` episodes of `policy`: (episodes,). The first reset is seeded with
     `seed` and the later ones continue the env's random stream, so the same seed replays the same
-    episodes. On FrozenLake, whose only reward is 1 at the goal, the mean is the success rate."""
-    if not (is_int(episodes) and episodes >= 1):
-        raise ValueError(f"episodes must be a positive integer, got {episodes!r}")
-    return np.array([play_episode(env, policy, seed=seed if i == 0 else None)[0] for i in range(episodes)])
+    episodes. On FrozenLake, whose only reward is 1 at the goal, the mean is the success rate.
+
+    An episode still running after `max_steps` steps is cut there and counted with the return it
+    has: an env without a time limit, under a policy that never fails, would otherwise never
+    return. Pass the `gym.make` env, whose time limit (500 steps for CartPole-v1) comes first."""
+    for name, value in (("episodes", episodes), ("max_steps", max_steps)):
+        if not (is_int(value) and value >= 1):
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if not (seed is None or (is_int(seed) and seed >= 0)):
+        raise ValueError(f"seed must be an integer ≥ 0 or None, got {seed!r}")
+    return np.array([play_episode(env, policy, seed if i == 0 else None, max_steps)[0] for i in range(episodes)])
 
 
 def success_rate(returns: np.ndarray, goal: float) -> float:

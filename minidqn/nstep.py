@@ -71,6 +71,8 @@ class NStepTransitions:
         if actions.shape != (k,) or rewards.shape != (k,) or len(obs) != k or k >= self.n:
             raise ValueError(f"the pending window must hold fewer than n = {self.n} steps of matching "
                              f"length, got obs {obs.shape}, actions {actions.shape}, rewards {rewards.shape}")
+        if actions.dtype.kind not in "iu" or np.any(actions < 0):
+            raise ValueError(f"the pending actions must be integers ≥ 0, got {actions.dtype} {actions.tolist()}")
         self.pending = deque(zip(obs, actions.tolist(), rewards.tolist()))
 
     def _fold(self, next_obs, terminated: bool) -> tuple:

@@ -122,6 +122,12 @@ class ReplayBuffer:
                              f"with obs_dim None; got {rows.dtype} {rows.shape}")
         if len(rows) > self.capacity:
             raise ValueError(f"rows hold {len(rows)} transitions, more than the capacity {self.capacity}")
+        if D is not None:  # the columns that are not free numbers: action a ∈ {0, 1, ...}, terminated ∈ {0, 1}
+            actions, terminated = rows[:, D], rows[:, 2 * D + 2]
+            if not (np.all(actions >= 0) and np.all(actions == np.round(actions))):
+                raise ValueError("the action column must hold whole numbers ≥ 0")
+            if not np.all((terminated == 0) | (terminated == 1)):
+                raise ValueError("the terminated column must hold 0 or 1")
         self.memory.clear()
         self.obs_dim = D
         self.memory.extend(row.copy() for row in rows)

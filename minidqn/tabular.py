@@ -27,6 +27,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from minidqn import env_api
 from minidqn.checkpoint import (
     config_from_dict,
     read_checkpoint,
@@ -39,7 +40,7 @@ from minidqn.evaluation import evaluate
 from minidqn.history import History
 from minidqn.schedules import LinearSchedule
 from minidqn.training import TrainingRun
-from minidqn.validation import count
+from minidqn.validation import check_seed, count, is_int
 
 
 class QLearningAgent:
@@ -66,10 +67,9 @@ class QLearningAgent:
                 f"got {action_space}"
             )
         self.n_actions = int(action_space.n)
-        # int(obs) for a Discrete observation (done once per step, not on every table lookup).
-        self.state_index = discretizer if discretizer is not None else int
+        self.observation_space, self.action_space = observation_space, action_space
         self.q = np.zeros((self.n_states, self.n_actions))  # (S, A)
-        self.rng = np.random.default_rng(seed)
+        self.rng = np.random.default_rng(check_seed(seed))
         c = self.config
         self.alpha_schedule = LinearSchedule(c.alpha_start, c.alpha_end, c.alpha_decay_episodes)
         self.epsilon_schedule = LinearSchedule(
@@ -86,6 +86,27 @@ class QLearningAgent:
     def learning_rate(self, episode: int | None = None) -> float:
         """α, the step size of the update, at `episode` (default: now)."""
         return self.alpha_schedule(self.num_episodes if episode is None else episode)
+
+    def state_index(self, obs, at: int | str = "given") -> int:
+        """The table row of an observation: the Discretizer's row for a Box, the state itself for
+        a Discrete space; a ValueError that says `at` which step the env returned it otherwise."""
+        if self.discretizer is not None:
+            try:
+                return self.discretizer(obs)
+            except ValueError as error:
+                raise ValueError(f"the observation {env_api.when(at)}: {error}") from None
+        if not (is_int(obs) and 0 <= obs < self.n_states):
+            raise ValueError(f"the observation {env_api.when(at)} is {obs!r}, not a state of 0 … {self.n_states - 1}")
+        return int(obs)
+
+    def check_env(self, env: gym.Env) -> None:
+        """ValueError unless `env` has the observation and action spaces this agent was built for."""
+        obs_space, action_space = env.observation_space, env.action_space
+        same_states = (_count_states(obs_space, self.discretizer) == self.n_states
+                       if isinstance(obs_space, (spaces.Discrete, spaces.Box)) else False)
+        if not (same_states and isinstance(action_space, spaces.Discrete) and action_space.n == self.n_actions):
+            raise ValueError(f"the env has {obs_space} and {action_space}; the agent was built for "
+                             f"{self.observation_space} and {self.action_space}")
 
     def greedy_action(self, s: int) -> int:
         """argmaxₐ Q(s,a), with ties broken uniformly at random."""
@@ -127,19 +148,19 @@ class QLearningAgent:
         with them the α and ε schedules, starting a fresh episode.
         """
         run = TrainingRun(self, total_steps, callback, verbose, checkpoint_path, checkpoint_every, episodes)
+        self.check_env(env)
         # Seed the env from our generator once; later resets continue the env's own stream.
-        obs, _ = env.reset(seed=int(self.rng.integers(2**31)))
-        s = self.state_index(obs)
+        s = self.state_index(env_api.reset(env, seed=int(self.rng.integers(2**31))), self.num_steps)
         with run:
             for _ in range(total_steps or sys.maxsize):  # with only `episodes`, until they are done
                 # 1. This episode's exploration rate and step size (both schedules count episodes).
                 epsilon, alpha = self.epsilon(), self.learning_rate()
                 # 2. Act ε-greedily, 3. step the environment, 4. move Q(s,a) toward the TD target.
                 a = self.act(s, epsilon)
-                next_obs, reward, terminated, truncated, _ = env.step(a)
-                next_s = self.state_index(next_obs)
+                next_obs, reward, terminated, truncated = env_api.step(env, a, at=self.num_steps + 1)
+                next_s = self.state_index(next_obs, at=self.num_steps + 1)
                 # NOTE: pass `terminated`, not `terminated or truncated`: see update().
-                td_error = self.update(s, a, float(reward), next_s, terminated, alpha)
+                td_error = self.update(s, a, reward, next_s, terminated, alpha)
                 # NOTE: the next state becomes the current one (forgetting this learns only about s₀).
                 s = next_s
                 self.num_steps += 1
@@ -149,8 +170,7 @@ class QLearningAgent:
                 done = terminated or truncated
                 if done:
                     self.num_episodes += 1
-                    obs, _ = env.reset()
-                    s = self.state_index(obs)
+                    s = self.state_index(env_api.reset(env, at=self.num_steps), at=self.num_steps)
                 if not run.log_step(reward, done, epsilon, alpha):
                     break
         return run.history
@@ -162,11 +182,13 @@ class QLearningAgent:
         # Among each row's best actions, take the one with the largest random key.
         return np.argmax(np.where(is_best, rng.random(self.q.shape), -1.0), axis=1)  # (S,)
 
-    def evaluate(self, env: gym.Env, episodes: int, seed: int) -> np.ndarray:
+    def evaluate(self, env: gym.Env, episodes: int, seed: int, max_steps: int = 100_000) -> np.ndarray:
         """Returns (episodes,) of the greedy policy (ε = 0, no learning) under the env's time
-        limit; the seed fixes both the episodes and the tie-breaking, not the training stream."""
-        policy = self.greedy_policy(np.random.default_rng(seed)).tolist()  # (S,) as a list: fast to index
-        return evaluate(env, lambda obs: policy[self.state_index(obs)], episodes, seed)
+        limit, an episode cut after `max_steps` steps at the latest (minidqn.evaluation); the
+        seed fixes both the episodes and the tie-breaking, not the training stream."""
+        self.check_env(env)
+        policy = self.greedy_policy(np.random.default_rng(check_seed(seed))).tolist()  # (S,) as a list: fast to index
+        return evaluate(env, lambda obs: policy[self.state_index(obs, "in evaluation")], episodes, seed, max_steps)
 
     def non_finite(self) -> str | None:
         """What in the agent's state is NaN or infinite, or None (the divergence guard's scan)."""
@@ -198,6 +220,10 @@ class QLearningAgent:
             q = arrays["q"]  # (S, A)
             if q.ndim != 2 or q.dtype != np.float64 or 0 in q.shape:
                 raise ValueError(f"array 'q' is {q.dtype} {q.shape}, not a float64 (S, A) table")
+            grid = ("low", "high", "bins") if meta["discretizer"] is True else ()
+            if meta["discretizer"] not in (True, False) or set(arrays) != {"q", *grid}:
+                raise ValueError(f"a {'grid' if grid else 'Discrete'} agent's file holds the arrays "
+                                 f"{sorted({'q', *grid})}, this one {sorted(arrays)}")
             discretizer = None
             if meta["discretizer"]:
                 discretizer = Discretizer(arrays["low"], arrays["high"], arrays["bins"])

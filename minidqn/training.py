@@ -16,6 +16,7 @@ import time
 
 import numpy as np
 
+from minidqn.checkpoint import check_writable
 from minidqn.history import History
 from minidqn.validation import is_int
 
@@ -126,15 +127,8 @@ def check_checkpoint_arguments(path: str | os.PathLike | None, every: int | None
         raise ValueError(f"checkpoint_every must be a positive integer (env steps) or None, got {every!r}")
     if every is not None and path is None:
         raise ValueError("checkpoint_every needs a checkpoint_path to write to")
-    if path is None:
-        return
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"checkpoint_path must be a str or os.PathLike, got {path!r}")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise ValueError(f"checkpoint_path {os.fspath(path)!r}: the folder {folder!r} does not exist")
-    if os.path.isdir(path):
-        raise ValueError(f"checkpoint_path {os.fspath(path)!r} is a folder; give a file name")
+    if path is not None:
+        check_writable(path)  # a folder, a missing folder, no permission: refused before the first step
 
 
 class Progress:

@@ -13,10 +13,18 @@ def is_int(value: object) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
+def is_number(value: object) -> bool:
+    """An int or a float of at most 64 bits, NumPy's included, but not a bool, a string or an array."""
+    return (isinstance(value, (int, float, np.integer, np.float16, np.float32, np.float64))
+            and not isinstance(value, (bool, np.bool_)))
+
+
 def is_real(value: object) -> bool:
-    """A finite int or float, NumPy's included, but not a bool, a string or NaN."""
-    return (isinstance(value, (int, float, np.integer, np.floating))
-            and not isinstance(value, (bool, np.bool_)) and math.isfinite(value))
+    """A finite number (`is_number`) that a float64 can hold: not NaN, not ±inf, not 10**400.
+    (np.longdouble is refused: it cannot be written as JSON, so no checkpoint could hold it.)"""
+    if isinstance(value, (int, np.integer)):
+        return is_number(value) and abs(int(value)) < 2**1024  # the largest float64 is just below 2¹⁰²⁴
+    return is_number(value) and math.isfinite(value)
 
 
 def check(config: object, ok: bool, name: str, allowed: str) -> None:
@@ -43,3 +51,10 @@ def count(record: dict, name: str, minimum: int = 0) -> int:
     if not (is_int(value) and value >= minimum):
         raise ValueError(f"{name} must be an integer ≥ {minimum}, got {value!r}")
     return int(value)
+
+
+def check_seed(seed: object) -> int:
+    """The agents' seed as an int, or a ValueError: an integer ≥ 0 (NumPy's seeding rule)."""
+    if not (is_int(seed) and seed >= 0):
+        raise ValueError(f"seed must be an integer ≥ 0, got {seed!r}")
+    return int(seed)

@@ -71,7 +71,7 @@ def test_act_refuses_bad_observations():
     agent = _agent()
     with pytest.raises(ValueError, match="shape"):
         agent.act(np.zeros(3))
-    with pytest.raises(ValueError, match="finite"):
+    with pytest.raises(ValueError, match="NaN or inf"):
         agent.act(np.array([0.0, np.nan]))
     with pytest.raises(ValueError, match="epsilon"):
         agent.act(np.zeros(2), epsilon=2.0)

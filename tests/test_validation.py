@@ -117,7 +117,7 @@ def test_train_refuses_a_checkpoint_path_that_is_a_folder(tmp_path):
 
 @pytest.mark.parametrize("obs, match", [
     (np.zeros(3), r"shape \(2,\)"), (np.zeros((1, 2)), r"shape \(2,\)"), ([0.0], r"shape \(2,\)"),
-    (np.array([0.0, np.nan]), "finite"), (np.array([np.inf, 0.0]), "finite"),
+    (np.array([0.0, np.nan]), "NaN or inf"), (np.array([np.inf, 0.0]), "NaN or inf"),
 ])
 def test_act_refuses_wrong_shapes_and_non_finite_observations(obs, match):
     agent = DQNAgent(BOX2, spaces.Discrete(2))

@@ -1,0 +1,81 @@
+"""What an agent needs from an environment, checked where the environment's data enters.
+
+gymnasium's API (since gym 0.26): `env.reset(seed=...)` returns (observation, info) and
+`env.step(action)` returns (observation, reward, terminated, truncated, info). An env written for
+the older gym API, or one that returns NaN, a reward that is not a number or an observation of
+the wrong shape, would otherwise poison the replay memory and stop training much later, with an
+error that blames something else. These checks stop it at the step where it happens and say
+what the env returned. `at` names that moment in messages: an env step number, or a phrase
+such as "in evaluation".
+
+    >>> import gymnasium as gym
+    >>> env = gym.make("CartPole-v1")
+    >>> obs = reset(env, seed=0)
+    >>> obs.shape
+    (4,)
+    >>> next_obs, reward, terminated, truncated = step(env, 0, at=1)
+    >>> reward, terminated, truncated
+    (1.0, False, False)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minidqn.validation import is_number, is_real
+
+
+def reset(env, seed: int | None = None, at: int | str = "at the first reset"):
+    """The first observation of a new episode (the info dict is dropped)."""
+    result = env.reset(seed=seed)
+    if not (isinstance(result, tuple) and len(result) == 2):
+        raise TypeError(f"env.reset() must return (observation, info), as in gymnasium's API; {when(at)} it "
+                        f"returned {_short(result)}. An env written for the old gym API returns the "
+                        "observation alone: update it to gymnasium's API.")
+    return result[0]
+
+
+def step(env, action: int, at: int | str):
+    """(observation, reward, terminated, truncated) of env.step(action): the reward a finite
+    float, the two flags bools."""
+    result = env.step(action)
+    if not (isinstance(result, tuple) and len(result) == 5):
+        raise TypeError(f"env.step(action) must return (observation, reward, terminated, truncated, info), as in "
+                        f"gymnasium's API; {when(at)} it returned {_short(result)}. A 4-tuple (observation, "
+                        "reward, done, info) is the old gym API: update the env to gymnasium's.")
+    obs, reward, terminated, truncated, _ = result
+    if isinstance(reward, np.ndarray) and reward.shape == ():
+        reward = reward[()]  # a 0-d array holds one number: accept it as that number
+    if not is_number(reward):
+        raise TypeError(f"env.step() returned the reward {_short(reward)} {when(at)}: expected one real number")
+    if not is_real(reward):  # NaN, ±inf, or an int too large for a float
+        raise ValueError(f"env.step() returned the reward {_short(reward)} {when(at)}: rewards must be finite")
+    for name, flag in (("terminated", terminated), ("truncated", truncated)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"env.step() returned {name} = {_short(flag)} {when(at)}: expected True or False")
+    return obs, float(reward), bool(terminated), bool(truncated)
+
+
+def observation(obs, shape: tuple[int, ...], dtype, at: int | str) -> np.ndarray:
+    """`obs` as an array of `shape` and `dtype`, every value finite; TypeError or ValueError
+    naming what the env returned otherwise."""
+    try:
+        x = np.asarray(obs, dtype=dtype)
+    except (TypeError, ValueError):
+        raise TypeError(f"the observation {when(at)} is not an array of numbers: {_short(obs)}") from None
+    if x.shape != shape:
+        raise ValueError(f"the observation {when(at)} has shape {x.shape}, but the agent was built for "
+                         f"shape {shape}: {_short(obs)}")
+    if not np.isfinite(x).all():
+        raise ValueError(f"the observation {when(at)} holds NaN or inf (as {np.dtype(dtype).name}): {_short(obs)}")
+    return x
+
+
+def when(at: int | str) -> str:
+    """'at env step 1,234' for a step number, else the phrase itself ('in evaluation')."""
+    return f"at env step {at:,}" if isinstance(at, int) else at
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
