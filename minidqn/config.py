@@ -13,10 +13,19 @@ equal one. Every field is also a command-line flag of the demos (minidqn.cli).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
 from minidqn.validation import check, is_int, is_real, make_plain
+
+# Upper bounds, so that a typo or a crafted checkpoint fails at once, naming the field, instead of
+# allocating for minutes and failing with a MemoryError. Each is far beyond any run on one CPU.
+MAX_COUNT = 2**53  # env steps, episodes, intervals: counts a float64 still holds exactly
+MAX_BUFFER = 10**8  # replay capacity: 10⁸ CartPole transitions already take 4.4 GB
+MAX_N_STEP = 1_000  # n of n-step returns
+MAX_WIDTH = 65_536  # units in one hidden layer
+MAX_PARAMETERS = 10**8  # weights in one network (0.4 GB in float32, and twice that with its target)
 
 
 @dataclass(frozen=True)
@@ -55,18 +64,21 @@ class DQNConfig:
         # NOTE: a dataclass does not check types. DQNConfig(double_dqn="False") would turn double
         # DQN *on* ("False" is a non-empty string, so it is true), and a gamma read from a text
         # file as "0.99" would fail deep inside training. So every field's type is checked too.
-        check(self, isinstance(self.hidden_sizes, (tuple, list)) and len(self.hidden_sizes) >= 1
-              and all(is_int(h) and h >= 1 for h in self.hidden_sizes), "hidden_sizes",
-              "a non-empty tuple of positive integers")
+        check(self, isinstance(self.hidden_sizes, (tuple, list)) and 1 <= len(self.hidden_sizes) <= 100
+              and all(is_int(h) and 1 <= h <= MAX_WIDTH for h in self.hidden_sizes), "hidden_sizes",
+              f"a tuple of 1 to 100 integers in [1, {MAX_WIDTH:,}]")
         check(self, is_real(self.gamma) and 0.0 <= self.gamma <= 1.0, "gamma", "a number in [0, 1]")
         check(self, is_real(self.lr) and 0 < self.lr <= 1, "lr", "a number in (0, 1]")
         check(self, self.lr_end is None or (is_real(self.lr_end) and 0 < self.lr_end <= self.lr), "lr_end",
               f"a number in (0, lr={self.lr}] or None")
         for name in ("n_step", "batch_size", "buffer_size", "train_freq", "gradient_steps", "target_update_interval",
                      "exploration_steps", "lr_decay_steps"):
-            check(self, is_int(getattr(self, name)) and getattr(self, name) >= 1, name, "a positive integer")
-        check(self, is_int(self.learning_starts) and self.learning_starts >= 0, "learning_starts",
-              "an integer ≥ 0")
+            check(self, is_int(getattr(self, name)) and 1 <= getattr(self, name) <= MAX_COUNT, name,
+                  "a positive integer up to 2**53")
+        check(self, self.buffer_size <= MAX_BUFFER, "buffer_size", f"at most {MAX_BUFFER:,}")
+        check(self, self.n_step <= MAX_N_STEP, "n_step", f"at most {MAX_N_STEP:,}")
+        check(self, is_int(self.learning_starts) and 0 <= self.learning_starts <= MAX_COUNT, "learning_starts",
+              "an integer ≥ 0 up to 2**53")
         check(self, self.batch_size <= self.buffer_size, "batch_size", f"at most buffer_size ({self.buffer_size})")
         check(self, is_real(self.tau) and 0.0 < self.tau <= 1.0, "tau", "a number in (0, 1]")
         check(self, isinstance(self.loss, str) and self.loss in ("huber", "mse"), "loss", "'huber' or 'mse'")
@@ -87,6 +99,14 @@ class DQNConfig:
               "'float32' or 'float64'")
         make_plain(self)  # NumPy scalars become Python values: a checkpoint stores the config as JSON
 
+    def check_network(self, obs_dim: int, n_actions: int) -> None:
+        """ValueError unless a network of these sizes stays within MAX_PARAMETERS (checked with
+        Python ints, before anything is allocated)."""
+        sizes = [obs_dim, *self.hidden_sizes, n_actions]
+        count = sum((n_in + 1) * n_out for n_in, n_out in pairwise(sizes))  # W and b of each layer
+        count += (self.hidden_sizes[-1] + 1) * self.dueling  # the dueling head's V(s) unit
+        if count > MAX_PARAMETERS:
+            raise ValueError(f"a network of sizes {sizes} would have {count:,} parameters, more than {MAX_PARAMETERS:,}")
 
 
 @dataclass(frozen=True)
@@ -111,7 +131,7 @@ class QLearningConfig:
             check(self, is_real(value) and 0.0 <= value <= 1.0, name, "in [0, 1]")
         for name in ("alpha_decay_episodes", "epsilon_decay_episodes"):
             value = getattr(self, name)
-            check(self, is_int(value) and value >= 1, name, "a positive integer (episodes)")
+            check(self, is_int(value) and 1 <= value <= MAX_COUNT, name, "a positive integer (episodes) up to 2**53")
         make_plain(self)  # NumPy scalars become Python ones, for the JSON of save()
 
 

@@ -41,6 +41,7 @@ class DQNAgent:
         if not isinstance(c, DQNConfig):
             raise TypeError(f"config must be a DQNConfig, got {type(c).__name__}")
         self.dtype, self.seed = np.dtype(c.dtype), check_seed(seed)
+        c.check_network(self.obs_dim, self.n_actions)
         # One seed, one tree of generators: network init, exploration, replay sampling, env resets.
         init_seq, *seqs = np.random.SeedSequence(seed).spawn(4)
         self.rng, self.replay_rng, self.env_rng = (np.random.default_rng(seq) for seq in seqs)  # see RNG_NAMES
@@ -160,7 +161,9 @@ class DQNAgent:
                 obs = next_obs  # NOTE: without this the agent would act forever from the first state
                 self.num_steps += 1
                 # 4. Learn from replayed mini-batches: TD target, loss, backward pass, Adam step.
-                if self.num_steps > c.learning_starts and self.num_steps % c.train_freq == 0:
+                # (Once the buffer holds a batch: with n-step returns it fills n − 1 steps late.)
+                learning = self.num_steps > c.learning_starts and len(self.buffer) >= c.batch_size
+                if learning and self.num_steps % c.train_freq == 0:
                     for _ in range(c.gradient_steps):
                         states, actions, returns, next_states, ended = self.buffer.sample(c.batch_size, self.replay_rng)
                         y = self.td_target(returns, next_states, ended)  # (B,), a constant of the loss
@@ -168,12 +171,12 @@ class DQNAgent:
                         loss, grad_q = self.loss_fn(q, actions, y)  # grad_q: (B, A), nonzero at aᵢ only
                         self.online.backward(grad_q, input_grad=False)  # dL/dθ into online.flat_grads
                         self.optimizer.lr = self.learning_rate()
-                        self.optimizer.step([self.online.flat_grads])
+                        grad_norm = self.optimizer.step([self.online.flat_grads])
                         self.num_updates += 1
                         # 5. Move the target network every C gradient steps.
                         if self.num_updates % c.target_update_interval == 0:
                             soft_update(self.target, self.online, c.tau)
-                        run.log_loss(loss)
+                        run.log_loss(loss, grad_norm)
                 # 6. Log the step; at an episode's end, start a new one.
                 done = terminated or truncated
                 if done:
@@ -219,6 +222,7 @@ class DQNAgent:
         with checkpoint.refusing(path, "DQNAgent"):
             config = checkpoint.config_from_dict(DQNConfig, meta["config"])
             D, A = count(meta, "obs_dim", 1), count(meta, "n_actions", 1)
+            config.check_network(D, A)  # before the spaces and networks are allocated
             agent = cls(spaces.Box(-np.inf, np.inf, (D,), np.float32), spaces.Discrete(A), config, seed=meta["seed"])
             checkpoint.load_parts(agent._parts(), meta, arrays)
             agent._check_stored_transitions()

@@ -16,13 +16,20 @@ import numpy as np
 from minidqn.validation import is_int, is_real
 
 
+def grad_norm(grads: Sequence[np.ndarray]) -> float:
+    """‖g‖, the norm of all gradients concatenated. Computed in the gradients' own dtype, so it
+    is inf exactly when their squares overflow it, which is when Adam's second moment v (a
+    running mean of g², in the same dtype) would overflow too."""
+    return math.sqrt(sum(float(np.dot(g.ravel(), g.ravel())) for g in grads))
+
+
 def clip_grad_norm(grads: Sequence[np.ndarray], max_norm: float) -> float:
     """Scale all gradients by min(1, max_norm / ‖g‖) in place, where ‖g‖ is the norm of all of
     them concatenated; return ‖g‖ before clipping. The direction of the step is kept."""
     if max_norm <= 0:
         raise ValueError(f"max_norm must be > 0, got {max_norm}")
-    total_norm = math.sqrt(sum(float(np.dot(g.ravel(), g.ravel())) for g in grads))
-    if total_norm > max_norm:
+    total_norm = grad_norm(grads)
+    if math.isfinite(total_norm) and total_norm > max_norm:
         scale = max_norm / total_norm
         for g in grads:
             g *= scale
@@ -47,7 +54,7 @@ class _Optimizer:
         for name in self.slots:
             setattr(self, name, [np.zeros_like(p) for p in self.params])
 
-    def _prepare(self, grads: Sequence[np.ndarray]) -> list[np.ndarray]:
+    def _prepare(self, grads: Sequence[np.ndarray]) -> tuple[list[np.ndarray], float]:
         grads = list(grads)
         if len(grads) != len(self.params) or any(
             g.shape != p.shape for g, p in zip(grads, self.params)
@@ -57,8 +64,8 @@ class _Optimizer:
                 f"{[g.shape for g in grads]} for {[p.shape for p in self.params]}"
             )
         if self.max_grad_norm is not None:
-            clip_grad_norm(grads, self.max_grad_norm)
-        return grads
+            return grads, clip_grad_norm(grads, self.max_grad_norm)
+        return grads, grad_norm(grads)
 
     def state(self) -> tuple[dict, dict[str, np.ndarray]]:
         """The step counter and step size as plain metadata; the running arrays by name
@@ -102,13 +109,16 @@ class SGD(_Optimizer):
             raise ValueError(f"momentum must be in [0, 1), got {momentum}")
         self.momentum = momentum
 
-    def step(self, grads: Sequence[np.ndarray]) -> None:
+    def step(self, grads: Sequence[np.ndarray]) -> float:
+        """One update; returns ‖g‖ before clipping (inf or NaN: the caller should stop)."""
         # NOTE: clipping, if set, rescales the caller's gradient arrays in place.
+        grads, norm = self._prepare(grads)
         self.t += 1
-        for p, g, v in zip(self.params, self._prepare(grads), self.velocity):
+        for p, g, v in zip(self.params, grads, self.velocity):
             v *= self.momentum
             v += g
             p -= self.lr * v
+        return norm
 
 
 class Adam(_Optimizer):
@@ -138,9 +148,10 @@ class Adam(_Optimizer):
             raise ValueError(f"eps must be > 0, got {eps}")
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
 
-    def step(self, grads: Sequence[np.ndarray]) -> None:
+    def step(self, grads: Sequence[np.ndarray]) -> float:
+        """One update; returns ‖g‖ before clipping (inf or NaN: the caller should stop)."""
         # NOTE: clipping, if set, rescales the caller's gradient arrays in place.
-        grads = self._prepare(grads)
+        grads, norm = self._prepare(grads)
         self.t += 1
         beta1, beta2, t = self.beta1, self.beta2, self.t
         # NOTE: the scalars stay Python floats; a NumPy float64 scalar would promote float32
@@ -153,3 +164,4 @@ class Adam(_Optimizer):
             m_hat = m / (1.0 - beta1**t)
             v_hat = v / (1.0 - beta2**t)
             p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        return norm

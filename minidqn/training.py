@@ -54,13 +54,18 @@ class TrainingRun:
         self.next_save = (agent.num_steps // checkpoint_every + 1) * checkpoint_every if checkpoint_every else -1
         self.episode_return, self.episode_length, self.losses = 0.0, 0, []
 
-    def log_loss(self, loss: float) -> None:
-        """Keep one update's loss for the episode's mean; a NaN or infinite loss stops the run.
+    def log_loss(self, loss: float, grad_norm: float = 0.0) -> None:
+        """Keep one update's loss for the episode's mean; a NaN or infinite loss, or gradient
+        norm ‖g‖, stops the run.
 
-        NOTE: the guard checks one float per update, no array: a NaN or infinite weight makes the
-        next loss NaN, so the loss catches both."""
+        NOTE: the guard checks two floats per update, no array: a NaN or infinite weight makes
+        the next loss NaN, and a gradient whose squares overflow (which would make Adam's second
+        moment inf while the loss stays finite) makes ‖g‖ inf."""
         if not math.isfinite(loss):
             raise self.diverged(f"the TD loss is {loss}")
+        if not math.isfinite(grad_norm):
+            raise self.diverged(f"the gradient norm is {grad_norm}: its squares overflow the network's floats, "
+                                "so Adam's second moment would be inf")
         self.losses.append(loss)
 
     def log_step(self, reward: float, done: bool, epsilon: float, learning_rate: float) -> bool:

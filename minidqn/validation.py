@@ -30,7 +30,9 @@ def is_real(value: object) -> bool:
 def check(config: object, ok: bool, name: str, allowed: str) -> None:
     """ValueError "DQNConfig.gamma must be a number in [0, 1], got 1.5" unless `ok`."""
     if not ok:
-        raise ValueError(f"{type(config).__name__}.{name} must be {allowed}, got {getattr(config, name)!r}")
+        got = repr(getattr(config, name))
+        got = got if len(got) <= 80 else f"{got[:60]}... ({len(got):,} characters)"
+        raise ValueError(f"{type(config).__name__}.{name} must be {allowed}, got {got}")
 
 
 def make_plain(config: object) -> None:

@@ -24,8 +24,14 @@ import numpy as np
 def tabular_model(env: gym.Env) -> tuple[np.ndarray, np.ndarray]:
     """Turn `env.unwrapped.P` into arrays: the expected reward R: (S, A) and the continuing
     transition probabilities P_cont: (S, A, S), where P_cont[s, a, s′] = Pr(s′ | s, a) summed over
-    the outcomes that do not terminate the episode (a terminal outcome has no next value)."""
-    model = env.unwrapped.P
+    the outcomes that do not terminate the episode (a terminal outcome has no next value).
+    ValueError for an env without such a model (CartPole, or any env not written with one)."""
+    model = getattr(env.unwrapped, "P", None)
+    if not (isinstance(model, dict) and model and isinstance(env.observation_space, gym.spaces.Discrete)
+            and len(model) == env.observation_space.n):
+        raise ValueError(f"{env.unwrapped} has no model env.unwrapped.P[s][a] = [(probability, next_state, "
+                         "reward, terminated), ...] for its Discrete states: value iteration needs one "
+                         "(the toy-text envs FrozenLake, Taxi and CliffWalking have it)")
     n_states, n_actions = len(model), len(model[0])
     R = np.zeros((n_states, n_actions))  # (S, A)
     P_cont = np.zeros((n_states, n_actions, n_states))  # (S, A, S)

