@@ -110,9 +110,12 @@ class SGD(_Optimizer):
         self.momentum = momentum
 
     def step(self, grads: Sequence[np.ndarray]) -> float:
-        """One update; returns ‖g‖ before clipping (inf or NaN: the caller should stop)."""
+        """One update; returns ‖g‖ before clipping. If ‖g‖ is inf or NaN, no step is taken and
+        the caller should stop."""
         # NOTE: clipping, if set, rescales the caller's gradient arrays in place.
         grads, norm = self._prepare(grads)
+        if not math.isfinite(norm):
+            return norm
         self.t += 1
         for p, g, v in zip(self.params, grads, self.velocity):
             v *= self.momentum
@@ -149,9 +152,12 @@ class Adam(_Optimizer):
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
 
     def step(self, grads: Sequence[np.ndarray]) -> float:
-        """One update; returns ‖g‖ before clipping (inf or NaN: the caller should stop)."""
+        """One update; returns ‖g‖ before clipping. If ‖g‖ is inf or NaN (g² would overflow v),
+        no step is taken, so the parameters and moments stay finite, and the caller should stop."""
         # NOTE: clipping, if set, rescales the caller's gradient arrays in place.
         grads, norm = self._prepare(grads)
+        if not math.isfinite(norm):
+            return norm
         self.t += 1
         beta1, beta2, t = self.beta1, self.beta2, self.t
         # NOTE: the scalars stay Python floats; a NumPy float64 scalar would promote float32

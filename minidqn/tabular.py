@@ -165,7 +165,7 @@ class QLearningAgent:
                 s = next_s
                 self.num_steps += 1
                 self.num_updates += 1
-                run.log_loss(td_error**2)
+                run.log_loss(td_error * td_error)  # (not td_error**2: a Python float ** raises on overflow)
                 # 5. Either flag ends the episode: log it and start a new one.
                 done = terminated or truncated
                 if done:
