@@ -59,6 +59,8 @@ def step(env, action: int, at: int | str):
 def observation(obs, shape: tuple[int, ...], dtype, at: int | str) -> np.ndarray:
     """`obs` as an array of `shape` and `dtype`, every value finite; TypeError or ValueError
     naming what the env returned otherwise."""
+    if isinstance(obs, np.ndarray) and obs.dtype.kind not in "biuf":  # complex would lose its imaginary part
+        raise TypeError(f"the observation {when(at)} is an array of {obs.dtype}, not of real numbers: {_short(obs)}")
     try:
         x = np.asarray(obs, dtype=dtype)
     except (TypeError, ValueError):

@@ -17,6 +17,8 @@ import numpy as np
 import pytest
 from envs import OneStateEnv
 from gymnasium import spaces
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from minidqn import CheckpointError, DivergenceError, DQNAgent, DQNConfig
 from minidqn.tabular import Discretizer, QLearningAgent, QLearningConfig
@@ -460,3 +462,59 @@ def test_both_agents_validate_their_seed_alike(seed):
                  lambda: QLearningAgent(spaces.Discrete(4), spaces.Discrete(2), seed=seed)):
         with pytest.raises(ValueError, match="seed must be an integer ≥ 0"):
             make()
+
+
+def test_a_complex_observation_is_refused_not_cast():
+    env = Faulty(lambda r: (np.array([0.5 + 2j]), *r[1:]), at=3)
+    agent = DQNAgent(env.observation_space, env.action_space, SMALL)
+    with pytest.raises(TypeError, match="at env step 3 is an array of complex128"):
+        agent.train(env, 10, verbose=0)
+
+
+# --- any edit of a checkpoint's record: it loads and trains, or it is refused ------------------
+ODD_VALUES = [None, True, 0, -1, 2, 10**30, 1.5, -0.5, 1e308, "x", [], {}, [1], [-1], {"a": 1}, [4, 4], 2**64]
+
+
+def _places(record, prefix=()):
+    """Every key path into a JSON record: ("config", "gamma"), ("rng_states", "rng", "state"), ..."""
+    items = record.items() if isinstance(record, dict) else enumerate(record) if isinstance(record, list) else ()
+    for key, value in items:
+        yield (*prefix, key)
+        yield from _places(value, (*prefix, key))
+
+
+@pytest.fixture(scope="module")
+def record_and_arrays(tmp_path_factory):
+    path = tmp_path_factory.mktemp("fuzz") / "good.npz"
+    _agent().save(path)
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {name: data[name] for name in data.files}
+    return json.loads(str(arrays.pop("meta"))), arrays
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edits=st.lists(st.tuples(st.integers(0, 10**6), st.sampled_from(ODD_VALUES), st.booleans()), min_size=1, max_size=3))
+def test_any_edit_of_a_checkpoint_record_loads_and_trains_or_is_refused(tmp_path, record_and_arrays, edits):
+    meta, arrays = json.loads(json.dumps(record_and_arrays[0])), record_and_arrays[1]
+    for index, value, delete in edits:
+        places = list(_places(meta))
+        *parents, key = places[index % len(places)]
+        holder = meta
+        for parent in parents:
+            holder = holder[parent]
+        if delete and isinstance(holder, dict):
+            del holder[key]
+        else:
+            holder[key] = json.loads(json.dumps(value))  # a copy: never the same list twice
+    path = tmp_path / "edited.npz"
+    np.savez(path, meta=np.array(json.dumps(meta)), **arrays)
+    try:
+        agent = DQNAgent.load(path)
+    except CheckpointError:
+        return
+    if (agent.obs_dim, agent.n_actions) == (1, 2):  # an edit may have made it an agent for another env
+        try:
+            agent.train(OneStateEnv(truncate=True, length=5), 20, verbose=0)
+        except FloatingPointError:  # an edited lr or γ may diverge; the guard says so
+            return
+        assert np.isfinite(agent.online.flat_params).all()
