@@ -225,7 +225,7 @@ class DQNAgent:
             config.check_network(D, A)  # before the spaces and networks are allocated
             agent = cls(spaces.Box(-np.inf, np.inf, (D,), np.float32), spaces.Discrete(A), config, seed=meta["seed"])
             checkpoint.load_parts(agent._parts(), meta, arrays)
-            agent._check_stored_transitions()
+            agent._check_stored_transitions(arrays["buffer.rows"], arrays["n_step.obs"], arrays["n_step.actions"])
             for name in ("num_steps", "num_updates", "num_episodes"):
                 setattr(agent, name, count(meta, name))
             for name in RNG_NAMES:
@@ -233,18 +233,18 @@ class DQNAgent:
         return agent
 
 
-    def _check_stored_transitions(self) -> None:
-        """ValueError unless the replay buffer and the n-step window hold this agent's observation
-        size and actions 0..A−1 (what a file could get wrong that no single part can see)."""
+    def _check_stored_transitions(self, rows: np.ndarray, pending_obs: np.ndarray, pending_actions: np.ndarray):
+        """ValueError unless a file's replay rows and pending n-step steps hold this agent's
+        observation size and actions 0..A−1 (what a file could get wrong that no single part
+        can see; each part checks the rest of its own state)."""
         D, A = self.obs_dim, self.n_actions
-        if self.buffer.obs_dim not in (None, D):
-            raise ValueError(f"the replay buffer holds observations of size {self.buffer.obs_dim}, the agent's are {D}")
-        rows, pending = self.buffer.rows(), self.n_step_transitions.pending
-        actions = [*rows[:, D].tolist(), *(a for _, a, _ in pending)] if len(rows) else [a for _, a, _ in pending]
-        if actions and max(actions) >= A:
-            raise ValueError(f"stored actions must be below n_actions = {A}, got {max(actions):g}")
-        if any(np.shape(obs) != (D,) for obs, _, _ in pending):
-            raise ValueError(f"the pending n-step observations must have shape ({D},)")
+        if rows.size and rows.shape[1:] != (2 * D + 3,):
+            raise ValueError(f"replay rows must have 2D + 3 = {2 * D + 3} columns, got shape {rows.shape}")
+        if pending_actions.size and pending_obs.shape[1:] != (D,):
+            raise ValueError(f"the pending n-step observations must have shape (k, {D}), got {pending_obs.shape}")
+        largest = max(rows[:, D].max(initial=0) if rows.size else 0, pending_actions.max(initial=0))
+        if largest >= A:
+            raise ValueError(f"stored actions must be below n_actions = {A}, got {largest:g}")
 
 
 RNG_NAMES = ("rng", "replay_rng", "env_rng")  # exploration, replay sampling, env resets

@@ -130,4 +130,4 @@ class ReplayBuffer:
                 raise ValueError("the terminated column must hold 0 or 1")
         self.memory.clear()
         self.obs_dim = D
-        self.memory.extend(row.copy() for row in rows)
+        self.memory.extend(rows.copy())  # one row each: views of one copy, not of the caller's array
