@@ -95,7 +95,7 @@ def write_checkpoint(path: str | os.PathLike, tag: str, meta: dict, arrays: dict
         raise ValueError(f"refusing to write {os.fspath(path)}: {', '.join(bad)} hold NaN or inf values; "
                          "the file there is left as it was")
     record = np.array(json.dumps(meta, allow_nan=False))  # NaN or inf is no JSON: a ValueError here
-    path = os.path.realpath(path)  # through a symlink to its file: the rename must not replace the link
+    path = checked_target(path)  # through a symlink to its file: the rename must not replace the link
     fd, tmp = create_temporary(path)
     try:
         with open(fd, "wb") as f:  # a file object: np.savez would append ".npz" to a name
@@ -121,29 +121,38 @@ def write_checkpoint(path: str | os.PathLike, tag: str, meta: dict, arrays: dict
 
 def create_temporary(path: str) -> tuple[int, str]:
     """(fd, name) of a new, empty file "<path>.<random>.tmp" beside `path`, open for writing;
-    created with O_EXCL, so it is never a file somebody else is writing."""
+    created with O_EXCL, so it is never a file somebody else is writing. (A file name near the
+    system's limit of 255 bytes is shortened in the temporary name, which must fit too.)"""
+    folder, name = os.path.split(path)
     while True:
-        tmp = f"{path}.{secrets.token_hex(6)}.tmp"
+        tmp = os.path.join(folder, f"{name[:200]}.{secrets.token_hex(6)}.tmp")
         try:
             return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
         except FileExistsError:  # 2⁴⁸ names: another attempt, not an error
             continue
 
 
-def check_writable(path: str | os.PathLike) -> None:
-    """ValueError naming `path` unless a checkpoint could be written there now: a file name (not
-    a folder) in an existing folder where a temporary file can be created."""
+def checked_target(path: str | os.PathLike, what: str = "path") -> str:
+    """The file a checkpoint at `path` is written to (through a symlink, the file it points to),
+    or a TypeError or ValueError naming `what` if `path` is no file name in an existing folder."""
     if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"checkpoint_path must be a str or os.PathLike, got {path!r}")
+        raise TypeError(f"{what} must be a str or os.PathLike, got {path!r}")
     name = os.fspath(path)
     if isinstance(name, bytes) or name == "":
-        raise ValueError(f"checkpoint_path {name!r} is not a file name; give one, like 'runs/agent.npz'")
+        raise ValueError(f"{what} {name!r} is not a file name; give one, like 'runs/agent.npz'")
     if name.endswith((os.sep, "/")) or os.path.isdir(name):
-        raise ValueError(f"checkpoint_path {name!r} is a folder; give a file name, like 'runs/agent.npz'")
+        raise ValueError(f"{what} {name!r} is a folder; give a file name, like 'runs/agent.npz'")
     target = os.path.realpath(name)
     folder = os.path.dirname(target)
     if not os.path.isdir(folder):
-        raise ValueError(f"checkpoint_path {name!r}: the folder {folder!r} does not exist")
+        raise ValueError(f"{what} {name!r}: the folder {folder!r} does not exist")
+    return target
+
+
+def check_writable(path: str | os.PathLike) -> None:
+    """ValueError naming `path` unless a checkpoint could be written there now: a file name (not
+    a folder) in an existing folder where a temporary file can be created."""
+    target, name = checked_target(path, "checkpoint_path"), os.fspath(path)
     try:
         fd, tmp = create_temporary(target)
         os.close(fd)

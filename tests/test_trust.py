@@ -518,3 +518,14 @@ def test_any_edit_of_a_checkpoint_record_loads_and_trains_or_is_refused(tmp_path
         except FloatingPointError:  # an edited lr or γ may diverge; the guard says so
             return
         assert np.isfinite(agent.online.flat_params).all()
+
+
+def test_save_refuses_a_folder_and_an_empty_name_and_takes_a_name_of_255_bytes(tmp_path):
+    agent = _agent(steps=0)
+    for path, match in ((tmp_path, "is a folder"), ("", "not a file name"), (tmp_path / "no" / "a.npz", "does not exist")):
+        with pytest.raises(ValueError, match=match):
+            agent.save(path)
+    longest = tmp_path / ("a" * 251 + ".npz")  # 255 bytes, the usual limit: the temporary name must fit too
+    agent.save(longest)
+    agent.train(OneStateEnv(True), 10, verbose=0, checkpoint_path=longest)
+    assert DQNAgent.load(longest).num_steps == 10 and os.listdir(tmp_path) == [longest.name]
