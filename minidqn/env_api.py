@@ -59,12 +59,13 @@ def step(env, action: int, at: int | str):
 def observation(obs, shape: tuple[int, ...], dtype, at: int | str) -> np.ndarray:
     """`obs` as an array of `shape` and `dtype`, every value finite; TypeError or ValueError
     naming what the env returned otherwise."""
-    if isinstance(obs, np.ndarray) and obs.dtype.kind not in "biuf":  # complex would lose its imaginary part
-        raise TypeError(f"the observation {when(at)} is an array of {obs.dtype}, not of real numbers: {_short(obs)}")
     try:
-        x = np.asarray(obs, dtype=dtype)
-    except (TypeError, ValueError):
-        raise TypeError(f"the observation {when(at)} is not an array of numbers: {_short(obs)}") from None
+        raw = obs if isinstance(obs, np.ndarray) else np.asarray(obs)
+    except ValueError:  # a ragged list
+        raw = np.empty(0, object)
+    if raw.dtype.kind not in "biuf":  # not strings parsed as numbers, not complex losing its imaginary part
+        raise TypeError(f"the observation {when(at)} is not an array of real numbers: {_short(obs)}")
+    x = raw.astype(dtype, copy=False)
     if x.shape != shape:
         raise ValueError(f"the observation {when(at)} has shape {x.shape}, but the agent was built for "
                          f"shape {shape}: {_short(obs)}")

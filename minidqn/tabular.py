@@ -119,6 +119,8 @@ class QLearningAgent:
 
     def act(self, s: int, epsilon: float) -> int:
         """ε-greedy: a uniformly random action with probability ε, else the greedy one."""
+        if not 0 <= s < self.n_states:
+            raise ValueError(f"s must be a state in 0 … {self.n_states - 1}, got {s!r}")
         if self.rng.random() < epsilon:
             return int(self.rng.integers(self.n_actions))
         return self.greedy_action(s)
@@ -127,6 +129,10 @@ class QLearningAgent:
         self, s: int, a: int, reward: float, next_s: int, terminated: bool, alpha: float
     ) -> float:
         """Q(s,a) ← Q(s,a) + α·δ with δ = r + γ·maxₐ′ Q(s′,a′)·(1 − terminated) − Q(s,a); return δ."""
+        # NOTE: NumPy would read q[-1] as the last state: a wrong index must fail, not wrap around.
+        if not (0 <= s < self.n_states and 0 <= next_s < self.n_states and 0 <= a < self.n_actions):
+            raise ValueError(f"states must be in 0 … {self.n_states - 1} and actions in 0 … {self.n_actions - 1}; "
+                             f"got s = {s!r}, a = {a!r}, next_s = {next_s!r}")
         # NOTE: bootstrap through truncation but not through termination. A terminal state has no
         # future, so its value is 0. A time-limit truncation only stops our simulation: s′ still
         # had a future worth maxₐ′ Q(s′,a′), so `truncated` does not appear here at all.

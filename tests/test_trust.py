@@ -467,7 +467,7 @@ def test_both_agents_validate_their_seed_alike(seed):
 def test_a_complex_observation_is_refused_not_cast():
     env = Faulty(lambda r: (np.array([0.5 + 2j]), *r[1:]), at=3)
     agent = DQNAgent(env.observation_space, env.action_space, SMALL)
-    with pytest.raises(TypeError, match="at env step 3 is an array of complex128"):
+    with pytest.raises(TypeError, match="at env step 3 is not an array of real numbers"):
         agent.train(env, 10, verbose=0)
 
 
@@ -529,3 +529,21 @@ def test_save_refuses_a_folder_and_an_empty_name_and_takes_a_name_of_255_bytes(t
     agent.save(longest)
     agent.train(OneStateEnv(True), 10, verbose=0, checkpoint_path=longest)
     assert DQNAgent.load(longest).num_steps == 10 and os.listdir(tmp_path) == [longest.name]
+
+
+def test_the_table_refuses_indices_numpy_would_wrap_around():
+    agent = QLearningAgent(spaces.Discrete(4), spaces.Discrete(2))
+    for s, a, next_s in ((-1, 0, 0), (0, -1, 0), (0, 0, 4), (4, 0, 0)):
+        with pytest.raises(ValueError, match="states must be in 0 … 3 and actions in 0 … 1"):
+            agent.update(s, a, 1.0, next_s, False, 0.5)
+    with pytest.raises(ValueError, match="s must be a state in 0 … 3"):
+        agent.act(-1, 0.0)
+    assert not agent.q.any()
+
+
+@pytest.mark.parametrize("obs", [["0.5"], [None], np.array(["0.5"]), [[0.5], [0.5, 1.0]], np.array([0.5], object)])
+def test_observations_that_are_not_real_numbers_are_refused_not_parsed(obs):
+    env = Faulty(lambda r: (obs, *r[1:]), at=2)
+    agent = DQNAgent(env.observation_space, env.action_space, SMALL)
+    with pytest.raises(TypeError, match="at env step 2 is not an array of real numbers"):
+        agent.train(env, 10, verbose=0)
