@@ -35,7 +35,7 @@ class DQNAgent:
     FORMAT = 4  # the checkpoint format version this agent writes (see `load` for older ones)
 
     def __init__(self, observation_space, action_space, config: DQNConfig | None = None, seed: int = 0):
-        self.obs_dim, self.n_actions = check_spaces(observation_space, action_space)
+        self.obs_dim, self.n_actions = env_api.check_spaces(observation_space, action_space)
         self.observation_space, self.action_space = observation_space, action_space
         self.config = c = config if config is not None else DQNConfig()
         if not isinstance(c, DQNConfig):
@@ -104,7 +104,7 @@ class DQNAgent:
     def evaluate(self, env, episodes: int = 10, seed: int = 0, max_steps: int = 100_000) -> np.ndarray:
         """Greedy (ε = 0) returns of `episodes` episodes: (episodes,); the env is reset with `seed`
         first. An episode still running after `max_steps` steps is cut there (minidqn.evaluation)."""
-        check_spaces(env.observation_space, env.action_space, self.obs_dim, self.n_actions)
+        env_api.check_spaces(env.observation_space, env.action_space, self.obs_dim, self.n_actions)
         return evaluate(env, lambda obs: self._act(self.observe(obs, "in evaluation"), 0.0), episodes, seed, max_steps)
 
     # --- learning --------------------------------------------------------------------------
@@ -140,7 +140,7 @@ class DQNAgent:
         from such a state (minidqn.training).
         """
         run = TrainingRun(self, total_steps, callback, verbose, checkpoint_path, checkpoint_every)
-        check_spaces(env.observation_space, env.action_space, self.obs_dim, self.n_actions)
+        env_api.check_spaces(env.observation_space, env.action_space, self.obs_dim, self.n_actions)
         c = self.config
         obs = self.observe(env_api.reset(env, seed=int(self.env_rng.integers(2**31))), self.num_steps)
         self.n_step_transitions.reset()  # a fresh episode: nothing of an earlier call's is folded in
@@ -248,23 +248,6 @@ class DQNAgent:
 
 
 RNG_NAMES = ("rng", "replay_rng", "env_rng")  # exploration, replay sampling, env resets
-
-
-def check_spaces(observation_space, action_space, obs_dim: int | None = None, n_actions: int | None = None):
-    """(D, A) for a Box observation of shape (D,) and Discrete(A) actions; ValueError otherwise."""
-    is_box = isinstance(observation_space, spaces.Box)
-    if not (is_box and len(observation_space.shape) == 1 and observation_space.shape[0] >= 1):
-        raise ValueError(
-            "DQNAgent supports a Box observation space of shape (D,) (a flat vector); got "
-            f"{observation_space}. Flatten images or wrap Discrete observations as one-hot vectors."
-        )
-    if not isinstance(action_space, spaces.Discrete) or int(action_space.start) != 0:
-        raise ValueError(f"DQNAgent supports Discrete(n) action spaces starting at 0; got {action_space}")
-    D, A = int(observation_space.shape[0]), int(action_space.n)
-    if obs_dim is not None and (D, A) != (obs_dim, n_actions):
-        raise ValueError(f"env has observation size {D} and {A} actions; the agent was built for "
-                         f"{obs_dim} and {n_actions}")
-    return D, A
 
 
 # --- older checkpoint formats ------------------------------------------------------------------

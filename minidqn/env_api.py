@@ -21,8 +21,26 @@ such as "in evaluation".
 from __future__ import annotations
 
 import numpy as np
+from gymnasium import spaces
 
 from minidqn.validation import is_number, is_real
+
+
+def check_spaces(observation_space, action_space, obs_dim: int | None = None, n_actions: int | None = None):
+    """(D, A) for a Box observation of shape (D,) and Discrete(A) actions; ValueError otherwise."""
+    is_box = isinstance(observation_space, spaces.Box)
+    if not (is_box and len(observation_space.shape) == 1 and observation_space.shape[0] >= 1):
+        raise ValueError(
+            "DQNAgent supports a Box observation space of shape (D,) (a flat vector); got "
+            f"{observation_space}. Flatten images or wrap Discrete observations as one-hot vectors."
+        )
+    if not isinstance(action_space, spaces.Discrete) or int(action_space.start) != 0:
+        raise ValueError(f"DQNAgent supports Discrete(n) action spaces starting at 0; got {action_space}")
+    D, A = int(observation_space.shape[0]), int(action_space.n)
+    if obs_dim is not None and (D, A) != (obs_dim, n_actions):
+        raise ValueError(f"env has observation size {D} and {A} actions; the agent was built for "
+                         f"{obs_dim} and {n_actions}")
+    return D, A
 
 
 def reset(env, seed: int | None = None, at: int | str = "at the first reset"):
