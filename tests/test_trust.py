@@ -353,6 +353,7 @@ def test_a_header_declaring_more_than_its_member_holds_is_refused(tmp_path):
     (lambda m, a: m.update(obs_dim=10**30), "parameters, more than"),  # was an OverflowError
     (lambda m, a: m["config"].update(hidden_sizes=[10**6, 10**6]), "hidden_sizes"),  # was a MemoryError
     (lambda m, a: m["config"].update(n_step=10**9), "n_step must be at most"),
+    (lambda m, a: m["config"].update(buffer_size=10**30), "buffer_size must be"),
     (lambda m, a: m["buffer"].update(obs_dim=10**20), "obs_dim|rows must be"),
 ])
 def test_crafted_sizes_are_refused_before_anything_is_allocated(tmp_path, change, match):
