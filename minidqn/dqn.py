@@ -22,7 +22,7 @@ from minidqn.losses import huber_loss, mse_loss
 from minidqn.nn import MLP
 from minidqn.nstep import NStepTransitions
 from minidqn.optim import Adam
-from minidqn.replay import ReplayBuffer
+from minidqn.replay import RingReplayBuffer
 from minidqn.schedules import ConstantSchedule, ExponentialSchedule, LinearSchedule
 from minidqn.target_network import soft_update
 from minidqn.training import TrainingRun
@@ -53,7 +53,7 @@ class DQNAgent:
         # NOTE: all parameters are views of one vector θ, so Adam over [θ] is exactly Adam over
         # every W and b, applied elementwise, in one vector operation instead of one per array.
         self.optimizer = Adam([self.online.flat_params], lr=c.lr, max_grad_norm=c.max_grad_norm)
-        self.buffer = ReplayBuffer(c.buffer_size, dtype=self.dtype)
+        self.buffer = RingReplayBuffer(c.buffer_size, dtype=self.dtype)  # replay.py: the deque it equals
         self.n_step_transitions = NStepTransitions(c.n_step, c.gamma)  # folds steps before storing
         self.loss_fn = mse_loss if c.loss == "mse" else partial(huber_loss, delta=c.huber_delta)
         # Both schedules count env steps from the agent's first, over all train() calls.

@@ -26,7 +26,7 @@ class ReplayBuffer:
 
         [ obs (D) | action | reward | next_obs (D) | terminated ]
 
-    so `buffer.memory[0]` prints the oldest transition's numbers in that order, and a batch is one
+    so `buffer[0]` prints the oldest transition's numbers in that order, and a batch is one
     `np.array` over B rows, sliced into its five fields. Actions are stored as floats, exact for
     any integer below 2²⁴ (far more actions than an MLP head will have); `terminated` is 1.0 or 0.0.
 
@@ -46,9 +46,17 @@ class ReplayBuffer:
     def __len__(self) -> int:
         return len(self.memory)
 
+    def __getitem__(self, i: int) -> np.ndarray:
+        """Transition i as its row (0 the oldest, −1 the newest): buffer[0] prints the oldest."""
+        return self.memory[i]
+
     def push(self, obs, action: int, reward: float, next_obs, terminated: bool) -> None:
         """Store one transition. obs and next_obs: (D,); `terminated` is the environment's own
         end of the episode, never a time-limit truncation (see DQNAgent.train)."""
+        self.memory.append(self._row(obs, action, reward, next_obs, terminated))
+
+    def _row(self, obs, action: int, reward: float, next_obs, terminated: bool) -> np.ndarray:
+        """The transition as one row [obs | action | reward | next_obs | terminated]: (2D + 3,)."""
         obs, next_obs = np.ravel(obs), np.ravel(next_obs)
         if self.obs_dim is None:
             self.obs_dim = obs.size
@@ -61,7 +69,7 @@ class ReplayBuffer:
         row[D + 1] = reward
         row[D + 2 : 2 * D + 2] = next_obs
         row[2 * D + 2] = terminated
-        self.memory.append(row)
+        return row
 
     def sample(self, batch_size: int, rng: np.random.Generator):
         """A uniform random mini-batch, drawn with replacement:
@@ -71,15 +79,21 @@ class ReplayBuffer:
 
         all floats in the buffer's dtype, views of one fresh (B, 2D + 3) array.
         """
-        n = len(self.memory)
-        if n == 0:
+        indices = self._draw(batch_size, rng).tolist()  # Python ints index a deque fastest
+        # itemgetter(i) alone returns one row, not a tuple of one: hence the B = 1 case.
+        picked = operator.itemgetter(*indices)(self.memory) if batch_size > 1 else (self.memory[indices[0]],)
+        return self._fields(np.array(picked))  # (B, 2D+3) -> five arrays
+
+    def _draw(self, batch_size: int, rng: np.random.Generator) -> np.ndarray:
+        """B uniform indices into the transitions, 0 the oldest: (B,)."""
+        if len(self) == 0:
             raise ValueError("cannot sample from an empty replay buffer")
         if batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
-        indices = rng.integers(0, n, size=batch_size).tolist()  # Python ints index a deque fastest
-        # itemgetter(i) alone returns one row, not a tuple of one: hence the B = 1 case.
-        picked = operator.itemgetter(*indices)(self.memory) if batch_size > 1 else (self.memory[indices[0]],)
-        rows = np.array(picked)  # (B, 2D+3)
+        return rng.integers(0, len(self), size=batch_size)
+
+    def _fields(self, rows: np.ndarray) -> tuple[np.ndarray, ...]:
+        """(obs, actions, rewards, next_obs, terminated) of rows (B, 2D + 3), as views."""
         D = self.obs_dim
         return (
             rows[:, :D],
@@ -105,6 +119,9 @@ class ReplayBuffer:
             raise ValueError(f"rows must have {2 * self.obs_dim + 3} columns, got {rows.shape[1]}")
         if len(rows):
             self.obs_dim = D
+        self._append(rows)
+
+    def _append(self, rows: np.ndarray) -> None:
         self.memory.extend(row.copy() for row in rows)
 
     def state(self) -> tuple[dict, dict[str, np.ndarray]]:
@@ -128,6 +145,67 @@ class ReplayBuffer:
                 raise ValueError("the action column must hold whole numbers ≥ 0")
             if not np.all((terminated == 0) | (terminated == 1)):
                 raise ValueError("the terminated column must hold 0 or 1")
-        self.memory.clear()
         self.obs_dim = D
+        self._replace(rows)
+
+    def _replace(self, rows: np.ndarray) -> None:
+        self.memory.clear()
         self.memory.extend(rows.copy())  # one row each: views of one copy, not of the caller's array
+
+
+class RingReplayBuffer(ReplayBuffer):
+    """The same memory as ReplayBuffer, kept in one preallocated (capacity, 2D + 3) array used as
+    a ring: the agent's replay, because sampling it costs the same at any size.
+
+    `deque[i]` walks the deque's blocks, so a batch of 64 from a full deque takes longer the
+    larger the buffer (docs/benchmarks.md measures it at 10⁴, 10⁵ and 10⁶ transitions); here a
+    batch is one fancy index into the array. `next` is the row the next transition overwrites,
+    and the deque's entry i (0 the oldest) is row (oldest + i) mod capacity, with oldest =
+    (next − n) mod capacity. `sample` draws the same indices from the same generator as
+    ReplayBuffer's, so the two buffers return the same transitions (tests/test_replay.py).
+    """
+
+    def __init__(self, capacity: int, dtype=np.float32):
+        super().__init__(capacity, dtype)
+        del self.memory  # the ring replaces the deque
+        self.storage: np.ndarray | None = None  # (capacity, 2D + 3), allocated at the first push
+        self.next, self.size = 0, 0
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        if not -self.size <= i < self.size:
+            raise IndexError(f"transition {i} of a buffer holding {self.size}")
+        return self.storage[self.positions(i % self.size)]
+
+    def push(self, obs, action: int, reward: float, next_obs, terminated: bool) -> None:
+        self._append(self._row(obs, action, reward, next_obs, terminated)[None])
+
+    def positions(self, indices: np.ndarray) -> np.ndarray:
+        """The storage rows of transitions `indices` (0 the oldest): (B,)."""
+        return (self.next - self.size + indices) % self.capacity
+
+    def sample(self, batch_size: int, rng: np.random.Generator):
+        """As ReplayBuffer.sample: the same five arrays, for the same draws of `rng`."""
+        return self._fields(self.storage[self.positions(self._draw(batch_size, rng))])
+
+    def rows(self) -> np.ndarray:
+        if self.size == 0:
+            return np.zeros((0, 0 if self.obs_dim is None else 2 * self.obs_dim + 3), self.dtype)
+        return self.storage[self.positions(np.arange(self.size))]
+
+    def _append(self, rows: np.ndarray) -> None:
+        if self.storage is None and len(rows):
+            self.storage = np.zeros((self.capacity, rows.shape[1]), self.dtype)
+        for row in rows:  # one at a time: the ring may wrap around in the middle
+            self.storage[self.next] = row
+            self.next = (self.next + 1) % self.capacity
+            self.size = min(self.size + 1, self.capacity)
+
+    def _replace(self, rows: np.ndarray) -> None:
+        self.storage, self.next, self.size = None, 0, 0
+        if len(rows):
+            self.storage = np.zeros((self.capacity, rows.shape[1]), self.dtype)
+            self.storage[: len(rows)] = rows  # oldest first, from row 0
+            self.next, self.size = len(rows) % self.capacity, len(rows)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from minidqn.discretizer import Discretizer
 from minidqn.gradcheck import numerical_gradient, relative_error
 from minidqn.nn import MLP, Linear
-from minidqn.replay import ReplayBuffer
+from minidqn.replay import ReplayBuffer, RingReplayBuffer
 
 SETTINGS = settings(max_examples=40, deadline=None)
 # record_grad_error only keeps a maximum across examples: sharing it between them is harmless.
@@ -36,9 +36,9 @@ OPERATIONS = st.lists(st.one_of(st.just(("push",)),
 
 
 @SETTINGS
-@given(capacity=st.integers(1, 10), D=st.integers(1, 4), operations=OPERATIONS)
-def test_replay_buffer_behaves_like_a_list_that_drops_its_oldest(capacity, D, operations):
-    buffer, model, pushed = ReplayBuffer(capacity, dtype=np.float64), [], 0
+@given(capacity=st.integers(1, 10), D=st.integers(1, 4), operations=OPERATIONS, ring=st.booleans())
+def test_replay_buffer_behaves_like_a_list_that_drops_its_oldest(capacity, D, operations, ring):
+    buffer, model, pushed = (RingReplayBuffer if ring else ReplayBuffer)(capacity, dtype=np.float64), [], 0
     for operation in operations:
         if operation[0] == "push":
             buffer.push(*_transition(pushed, D))

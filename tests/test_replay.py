@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from minidqn.replay import ReplayBuffer
+from minidqn.replay import ReplayBuffer, RingReplayBuffer
 
 
 def _push(buffer, i, D=3):
@@ -101,8 +101,8 @@ def test_a_sampled_batch_is_a_copy_and_the_memory_prints_as_numbers():
     obs = buffer.sample(2, np.random.default_rng(0))[0]
     obs[:] = 99.0  # writing into a batch leaves the stored transitions alone
     np.testing.assert_array_equal(buffer.rows(), before)
-    assert isinstance(buffer.memory[0], np.ndarray) and buffer.memory[0].shape == (2 * buffer.obs_dim + 3,)
-    assert repr(buffer.memory[0]).startswith("array([")  # [obs | action | reward | next_obs | terminated]
+    assert isinstance(buffer[0], np.ndarray) and buffer[0].shape == (2 * buffer.obs_dim + 3,)
+    assert repr(buffer[0]).startswith("array([")  # [obs | action | reward | next_obs | terminated]
 
 
 def test_extend_refuses_rows_of_the_wrong_shape():
@@ -115,3 +115,31 @@ def test_extend_refuses_rows_of_the_wrong_shape():
     with pytest.raises(ValueError, match="9 columns"):
         buffer.extend(np.zeros((2, 11)))
     assert len(buffer) == 1
+
+
+# --- the ring: the same memory, sampled at a cost independent of its size -----------------------
+@pytest.mark.parametrize("capacity, pushes", [(5, 3), (5, 5), (5, 13), (1, 4), (100, 250)])
+def test_the_ring_holds_and_samples_the_same_transitions_as_the_deque(capacity, pushes):
+    deque_buffer, ring = ReplayBuffer(capacity, dtype=np.float64), RingReplayBuffer(capacity, dtype=np.float64)
+    for i in range(pushes):
+        for buffer in (deque_buffer, ring):
+            _push(buffer, i)
+    assert len(ring) == len(deque_buffer) == min(capacity, pushes)
+    np.testing.assert_array_equal(ring.rows(), deque_buffer.rows())
+    for i in range(-len(ring), len(ring)):
+        np.testing.assert_array_equal(ring[i], deque_buffer[i])
+    for seed in range(3):
+        for a, b in zip(ring.sample(32, np.random.default_rng(seed)), deque_buffer.sample(32, np.random.default_rng(seed))):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_the_ring_saves_and_loads_like_the_deque():
+    ring, other = RingReplayBuffer(4), RingReplayBuffer(4)
+    for i in range(6):
+        _push(ring, i)
+    other.load_state(*ring.state())
+    np.testing.assert_array_equal(other.rows(), ring.rows())
+    _push(other, 6)
+    _push(ring, 6)
+    np.testing.assert_array_equal(other.rows(), ring.rows())
+    assert other.rows()[:, 0].tolist() == [3.0, 4.0, 5.0, 6.0]
