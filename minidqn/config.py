@@ -59,6 +59,10 @@ class DQNConfig:
     exploration_steps: int = 5_000  # linear: env steps over which ε falls from epsilon_start to epsilon_end
     epsilon_decay: float = 0.999  # exponential: ε multiplied by this every env step
     dtype: str = "float32"  # network and replay precision; float32 is faster on the CPU
+    prioritized_replay: bool = False  # draw transitions by |TD error| (minidqn.replay.PrioritizedReplayBuffer)
+    priority_alpha: float = 0.6  # α: P(i) ∝ pᵢ^α; 0 is uniform replay
+    priority_beta_start: float = 0.4  # β of the importance weights (N·P(i))^(−β) at step 0
+    priority_beta_steps: int = 50_000  # env steps over which β rises linearly to 1 (full correction)
 
     def __post_init__(self):
         # NOTE: a dataclass does not check types. DQNConfig(double_dqn="False") would turn double
@@ -72,7 +76,7 @@ class DQNConfig:
         check(self, self.lr_end is None or (is_real(self.lr_end) and 0 < self.lr_end <= self.lr), "lr_end",
               f"a number in (0, lr={self.lr}] or None")
         for name in ("n_step", "batch_size", "buffer_size", "train_freq", "gradient_steps", "target_update_interval",
-                     "exploration_steps", "lr_decay_steps"):
+                     "exploration_steps", "lr_decay_steps", "priority_beta_steps"):
             check(self, is_int(getattr(self, name)) and 1 <= getattr(self, name) <= MAX_COUNT, name,
                   "a positive integer up to 2**53")
         check(self, self.buffer_size <= MAX_BUFFER, "buffer_size", f"at most {MAX_BUFFER:,}")
@@ -85,12 +89,12 @@ class DQNConfig:
         check(self, is_real(self.huber_delta) and self.huber_delta > 0, "huber_delta", "a finite number > 0")
         check(self, self.max_grad_norm is None or (is_real(self.max_grad_norm) and self.max_grad_norm > 0),
               "max_grad_norm", "a finite number > 0, or None")
-        for name in ("double_dqn", "dueling"):
+        for name in ("double_dqn", "dueling", "prioritized_replay"):
             check(self, isinstance(getattr(self, name), (bool, np.bool_)), name, "True or False")
         schedules = ("constant", "linear", "exponential")
         check(self, isinstance(self.exploration, str) and self.exploration in schedules, "exploration",
               "'constant', 'linear' or 'exponential'")
-        for name in ("epsilon_start", "epsilon_end"):
+        for name in ("epsilon_start", "epsilon_end", "priority_alpha", "priority_beta_start"):
             value = getattr(self, name)
             check(self, is_real(value) and 0.0 <= value <= 1.0, name, "a number in [0, 1]")
         check(self, is_real(self.epsilon_decay) and 0.0 < self.epsilon_decay < 1.0, "epsilon_decay",

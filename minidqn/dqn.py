@@ -22,7 +22,7 @@ from minidqn.losses import huber_loss, mse_loss
 from minidqn.nn import MLP
 from minidqn.nstep import NStepTransitions
 from minidqn.optim import Adam
-from minidqn.replay import RingReplayBuffer
+from minidqn.replay import PrioritizedReplayBuffer, RingReplayBuffer
 from minidqn.schedules import ConstantSchedule, ExponentialSchedule, LinearSchedule
 from minidqn.target_network import soft_update
 from minidqn.training import TrainingRun
@@ -32,7 +32,7 @@ from minidqn.validation import check_seed, count, is_real
 class DQNAgent:
     """A DQN agent for a `Box` observation of shape (D,) and `Discrete` actions 0..A−1."""
 
-    FORMAT = 4  # the checkpoint format version this agent writes (see `load` for older ones)
+    FORMAT = 5  # the checkpoint format version this agent writes (see `load` for older ones)
 
     def __init__(self, observation_space, action_space, config: DQNConfig | None = None, seed: int = 0):
         self.obs_dim, self.n_actions = env_api.check_spaces(observation_space, action_space)
@@ -53,7 +53,8 @@ class DQNAgent:
         # NOTE: all parameters are views of one vector θ, so Adam over [θ] is exactly Adam over
         # every W and b, applied elementwise, in one vector operation instead of one per array.
         self.optimizer = Adam([self.online.flat_params], lr=c.lr, max_grad_norm=c.max_grad_norm)
-        self.buffer = RingReplayBuffer(c.buffer_size, dtype=self.dtype)  # replay.py: the deque it equals
+        self.buffer = (PrioritizedReplayBuffer(c.buffer_size, c.priority_alpha, dtype=self.dtype) if c.prioritized_replay
+                       else RingReplayBuffer(c.buffer_size, dtype=self.dtype))  # replay.py: the deque it equals
         self.n_step_transitions = NStepTransitions(c.n_step, c.gamma)  # folds steps before storing
         self.loss_fn = mse_loss if c.loss == "mse" else partial(huber_loss, delta=c.huber_delta)
         # Both schedules count env steps from the agent's first, over all train() calls.
@@ -62,6 +63,7 @@ class DQNAgent:
                                  "exponential": ExponentialSchedule(c.epsilon_start, c.epsilon_end, c.epsilon_decay),
                                  }[c.exploration]
         self.lr_schedule = ConstantSchedule(c.lr) if c.lr_end is None else LinearSchedule(c.lr, c.lr_end, c.lr_decay_steps)
+        self.beta_schedule = LinearSchedule(c.priority_beta_start, 1.0, c.priority_beta_steps)  # prioritized replay
 
         self.num_steps = 0  # env steps taken in training, over all train() calls
         self.num_updates = 0  # gradient steps taken
@@ -165,14 +167,16 @@ class DQNAgent:
                 learning = self.num_steps > c.learning_starts and len(self.buffer) >= c.batch_size
                 if learning and self.num_steps % c.train_freq == 0:
                     for _ in range(c.gradient_steps):
-                        states, actions, returns, next_states, ended = self.buffer.sample(c.batch_size, self.replay_rng)
+                        (states, actions, returns, next_states, ended), rows, weights = self.replay_batch()
                         y = self.td_target(returns, next_states, ended)  # (B,), a constant of the loss
                         q = self.online.forward(states)  # (B, A)
-                        loss, grad_q = self.loss_fn(q, actions, y)  # grad_q: (B, A), nonzero at aᵢ only
+                        loss, grad_q = self.loss_fn(q, actions, y, weights=weights)  # grad_q: (B, A), nonzero at aᵢ only
                         self.online.backward(grad_q, input_grad=False)  # dL/dθ into online.flat_grads
                         self.optimizer.lr = self.learning_rate()
                         grad_norm = self.optimizer.step([self.online.flat_grads])
                         self.num_updates += 1
+                        if rows is not None:  # prioritized replay: pᵢ ← |δᵢ| + eps
+                            self.buffer.update_priorities(rows, q[np.arange(len(y)), actions] - y)
                         # 5. Move the target network every C gradient steps.
                         if self.num_updates % c.target_update_interval == 0:
                             soft_update(self.target, self.online, c.tau)
@@ -185,6 +189,14 @@ class DQNAgent:
                 if not run.log_step(reward, done, epsilon, self.optimizer.lr):
                     break
         return run.history
+
+    def replay_batch(self):
+        """(batch, rows, weights): B transitions from replay as five arrays, and with prioritized
+        replay their storage rows and importance weights at this step's β (else None, None)."""
+        c = self.config
+        if c.prioritized_replay:
+            return self.buffer.sample(c.batch_size, self.replay_rng, beta=self.beta_schedule(self.num_steps))
+        return self.buffer.sample(c.batch_size, self.replay_rng), None, None
 
     def non_finite(self) -> str | None:
         """What in the agent's state is NaN or infinite, or None (the divergence guard's scan)."""
@@ -232,11 +244,9 @@ class DQNAgent:
                 getattr(agent, name).bit_generator.state = meta["rng_states"][name]
         return agent
 
-
     def _check_stored_transitions(self, rows: np.ndarray, pending_obs: np.ndarray, pending_actions: np.ndarray):
         """ValueError unless a file's replay rows and pending n-step steps hold this agent's
-        observation size and actions 0..A−1 (what a file could get wrong that no single part
-        can see; each part checks the rest of its own state)."""
+        observation size and actions 0..A−1 (no single part can see this; each checks the rest)."""
         D, A = self.obs_dim, self.n_actions
         if rows.size and rows.shape[1:] != (2 * D + 3,):
             raise ValueError(f"replay rows must have 2D + 3 = {2 * D + 3} columns, got shape {rows.shape}")
@@ -278,6 +288,13 @@ def _upgrade_3_to_4(meta: dict, arrays: dict) -> tuple[dict, dict]:
     return meta, arrays
 
 
-UPGRADES = {2: _upgrade_2_to_3, 3: _upgrade_3_to_4}  # version v -> v + 1
+def _upgrade_4_to_5(meta: dict, arrays: dict) -> tuple[dict, dict]:
+    """Version 5 added prioritized replay; every version-4 agent replayed uniformly."""
+    meta["config"].update(prioritized_replay=False, priority_alpha=0.6, priority_beta_start=0.4,
+                          priority_beta_steps=50_000)
+    return meta, arrays
+
+
+UPGRADES = {2: _upgrade_2_to_3, 3: _upgrade_3_to_4, 4: _upgrade_4_to_5}  # version v -> v + 1
 WHY_NOT = {1: "version 1 held only the two networks (no optimizer state, counters, replay buffer or "
               "random generators), so training could not continue exactly from it"}

@@ -1,11 +1,14 @@
 """Prioritized replay: the sum tree against a plain array, the sampling distribution against
 P(i) = pᵢ^α / Σ pₖ^α, and the importance weights against their formula."""
 
+import gymnasium as gym
 import numpy as np
 import pytest
+from envs import OneStateEnv
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from minidqn import DQNAgent, DQNConfig
 from minidqn.replay import PrioritizedReplayBuffer, ReplayBuffer
 from minidqn.sum_tree import SumTree
 
@@ -116,3 +119,30 @@ def test_it_refuses_bad_arguments():
         buffer.sample(2, np.random.default_rng(0), beta=2.0)
     with pytest.raises(ValueError, match="empty"):
         PrioritizedReplayBuffer(4).sample(2, np.random.default_rng(0))
+
+
+# --- in the agent --------------------------------------------------------------------------------
+def test_the_agent_with_prioritized_replay_learns_the_right_value_and_updates_priorities():
+    """OneStateEnv terminating every step: Q = 1. The weights keep the fixed point where it is."""
+    env = OneStateEnv(truncate=False)
+    config = DQNConfig(prioritized_replay=True, priority_beta_steps=500, n_step=1, learning_starts=50, batch_size=16,
+                       hidden_sizes=(8,), exploration="constant", epsilon_end=0.5)
+    agent = DQNAgent(env.observation_space, env.action_space, config, seed=0)
+    agent.train(env, 800, verbose=0)
+    np.testing.assert_allclose(agent.q_values(np.array([0.5])), [1.0, 1.0], atol=0.05)
+    p = agent.buffer.priorities[: len(agent.buffer)]
+    assert len(np.unique(p)) > 10 and p.min() < 0.05  # learned transitions fell to small |δ|
+
+
+def test_the_agent_with_prioritized_replay_resumes_exactly(tmp_path):
+    config = DQNConfig(prioritized_replay=True, hidden_sizes=(8,), buffer_size=200, learning_starts=50, batch_size=16)
+    env = gym.make("CartPole-v1")
+    agent = DQNAgent(env.observation_space, env.action_space, config, seed=1)
+    agent.train(env, 400, verbose=0)  # the 200-row ring has wrapped around
+    agent.save(tmp_path / "per.npz")
+    resumed = DQNAgent.load(tmp_path / "per.npz")
+    np.testing.assert_array_equal(resumed.buffer.tree.tree, agent.buffer.tree.tree)
+    for a in (agent, resumed):
+        a.train(gym.make("CartPole-v1"), 300, verbose=0)
+    np.testing.assert_array_equal(resumed.online.flat_params, agent.online.flat_params)
+    np.testing.assert_array_equal(resumed.buffer.priorities, agent.buffer.priorities)

@@ -16,7 +16,8 @@ BOX2 = spaces.Box(-1.0, 1.0, (2,), np.float32)
 DQN_FIELDS = [f.name for f in dataclasses.fields(DQNConfig)]
 Q_FIELDS = [f.name for f in dataclasses.fields(QLearningConfig)]
 # Fields that hold numbers, so that a bool, NaN or infinity is wrong for each of them.
-DQN_NUMBERS = [n for n in DQN_FIELDS if n not in ("hidden_sizes", "loss", "double_dqn", "dueling", "exploration", "dtype")]
+DQN_NUMBERS = [n for n in DQN_FIELDS if n not in ("hidden_sizes", "loss", "double_dqn", "dueling", "exploration", "dtype",
+                                                 "prioritized_replay")]
 
 
 @pytest.mark.parametrize("config_class, name", [(DQNConfig, n) for n in DQN_FIELDS] +
