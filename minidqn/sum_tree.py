@@ -55,10 +55,22 @@ class SumTree:
         values = np.asarray(values, dtype=np.float64)
         if not (np.all(np.isfinite(values)) and np.all(values >= 0)):
             raise ValueError(f"values must be finite and ≥ 0, got {values.tolist()}")
+        if len(node) == 1:  # one leaf (a new transition, every env step): plain Python is faster
+            self._set_one(int(node[0]), float(values[0]))
+            return
         self.tree[node] = values
         for _ in range(self.depth):
             node //= 2
             self.tree[node] = self.tree[2 * node] + self.tree[2 * node + 1]
+
+    def _set_one(self, node: int, value: float) -> None:
+        """The same walk for one leaf, node = L + k, one scalar at a time (NumPy's per-call cost
+        on a one-element array is ten times the arithmetic)."""
+        tree = self.tree
+        tree[node] = value
+        while node > 1:
+            node //= 2
+            tree[node] = tree[2 * node] + tree[2 * node + 1]
 
     def find(self, u: np.ndarray) -> np.ndarray:
         """For each point u in [0, total): the leaf k with Σ_{j<k} vⱼ ≤ u < Σ_{j≤k} vⱼ: (B,) ints."""
