@@ -53,11 +53,12 @@ class DQNConfig:
     max_grad_norm: float | None = 10.0  # clip the global gradient norm; None: no clipping
     double_dqn: bool = True  # online net picks a′, target net evaluates it (van Hasselt, 2016)
     dueling: bool = True  # head Q = V + A − mean(A) (Wang et al., 2016); see minidqn.nn.Dueling
-    exploration: str = "linear"  # ε schedule: "constant", "linear" or "exponential"
+    exploration: str = "linear"  # ε schedule "constant", "linear" or "exponential"; or "boltzmann" (no ε)
     epsilon_start: float = 1.0  # ε at step 0 (linear, exponential)
     epsilon_end: float = 0.1  # final ε; the constant ε of "constant"
     exploration_steps: int = 5_000  # linear: env steps over which ε falls from epsilon_start to epsilon_end
     epsilon_decay: float = 0.999  # exponential: ε multiplied by this every env step
+    temperature: float = 1.0  # boltzmann: T in P(a|s) ∝ exp(Q(s,a)/T); small T is nearly greedy
     dtype: str = "float32"  # network and replay precision; float32 is faster on the CPU
     prioritized_replay: bool = False  # draw transitions by |TD error| (minidqn.replay.PrioritizedReplayBuffer)
     priority_alpha: float = 0.6  # α: P(i) ∝ pᵢ^α; 0 is uniform replay
@@ -91,9 +92,10 @@ class DQNConfig:
               "max_grad_norm", "a finite number > 0, or None")
         for name in ("double_dqn", "dueling", "prioritized_replay"):
             check(self, isinstance(getattr(self, name), (bool, np.bool_)), name, "True or False")
-        schedules = ("constant", "linear", "exponential")
+        schedules = ("constant", "linear", "exponential", "boltzmann")
         check(self, isinstance(self.exploration, str) and self.exploration in schedules, "exploration",
-              "'constant', 'linear' or 'exponential'")
+              "'constant', 'linear', 'exponential' or 'boltzmann'")
+        check(self, is_real(self.temperature) and self.temperature > 0, "temperature", "a finite number > 0")
         for name in ("epsilon_start", "epsilon_end", "priority_alpha", "priority_beta_start"):
             value = getattr(self, name)
             check(self, is_real(value) and 0.0 <= value <= 1.0, name, "a number in [0, 1]")

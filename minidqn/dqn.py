@@ -16,7 +16,9 @@ from gymnasium import spaces
 
 from minidqn import checkpoint, env_api
 from minidqn.config import DQNConfig
+from minidqn.dqn_formats import UPGRADES, WHY_NOT
 from minidqn.evaluation import evaluate
+from minidqn.exploration import boltzmann_probabilities
 from minidqn.history import History
 from minidqn.losses import huber_loss, mse_loss
 from minidqn.nn import MLP
@@ -61,6 +63,7 @@ class DQNAgent:
         self.epsilon_schedule = {"constant": ConstantSchedule(c.epsilon_end),
                                  "linear": LinearSchedule(c.epsilon_start, c.epsilon_end, c.exploration_steps),
                                  "exponential": ExponentialSchedule(c.epsilon_start, c.epsilon_end, c.epsilon_decay),
+                                 "boltzmann": ConstantSchedule(0.0),  # explores by sampling Q instead
                                  }[c.exploration]
         self.lr_schedule = ConstantSchedule(c.lr) if c.lr_end is None else LinearSchedule(c.lr, c.lr_end, c.lr_decay_steps)
         self.beta_schedule = LinearSchedule(c.priority_beta_start, 1.0, c.priority_beta_steps)  # prioritized replay
@@ -93,6 +96,14 @@ class DQNAgent:
         if epsilon > 0.0 and self.rng.random() < epsilon:
             return int(self.rng.integers(self.n_actions))
         return int(self.online.predict(obs[None]).argmax())  # (1, D) -> (1, A) -> a
+
+    def explore(self, obs: np.ndarray, epsilon: float) -> int:
+        """The training policy: ε-greedy, or with exploration="boltzmann" a draw from
+        P(a|s) ∝ exp(Q(s,a)/T) (minidqn.exploration)."""
+        if self.config.exploration == "boltzmann":
+            p = boltzmann_probabilities(self.online.predict(obs[None])[0], self.config.temperature)
+            return int(self.rng.choice(self.n_actions, p=p))
+        return self._act(obs, epsilon)
 
     def q_values(self, obs) -> np.ndarray:
         """Q(obs, ·) of the online network: (B, D) -> (B, A), or (D,) -> (A,)."""
@@ -148,9 +159,9 @@ class DQNAgent:
         self.n_step_transitions.reset()  # a fresh episode: nothing of an earlier call's is folded in
         with run:
             for _ in range(total_steps):
-                # 1. Act ε-greedily in the current state.
+                # 1. Act: ε-greedily (or by Boltzmann sampling) in the current state.
                 epsilon = self.epsilon()
-                action = self._act(obs, epsilon)
+                action = self.explore(obs, epsilon)
                 # 2. Step the environment (env_api checks what it returns: finite, the right shape).
                 next_obs, reward, terminated, truncated = env_api.step(env, action, at=self.num_steps + 1)
                 next_obs = self.observe(next_obs, at=self.num_steps + 1)
@@ -258,43 +269,3 @@ class DQNAgent:
 
 
 RNG_NAMES = ("rng", "replay_rng", "env_rng")  # exploration, replay sampling, env resets
-
-
-# --- older checkpoint formats ------------------------------------------------------------------
-def _upgrade_2_to_3(meta: dict, arrays: dict) -> tuple[dict, dict]:
-    """Version 3 added DQNConfig.dueling; every version-2 agent had the plain Q head."""
-    meta["config"].setdefault("dueling", False)
-    return meta, arrays
-
-
-def _upgrade_3_to_4(meta: dict, arrays: dict) -> tuple[dict, dict]:
-    """Version 4 counts both schedules in env steps (exploration_steps and lr_decay_steps replace
-    exploration_fraction of the first train() call, whose length was saved as `horizon`) and
-    stores each part's state under the part's name. An agent saved before its first train()
-    had no horizon yet, and takes today's defaults."""
-    config, horizon = meta["config"], meta.pop("horizon")
-    fraction = config.pop("exploration_fraction")
-    config["exploration_steps"] = max(1, int(fraction * horizon)) if horizon else DQNConfig.exploration_steps
-    config["lr_decay_steps"] = horizon or DQNConfig.lr_decay_steps
-    network = {"sizes": [meta["obs_dim"], *config["hidden_sizes"], meta["n_actions"]],
-               "dueling": config["dueling"], "dtype": config["dtype"]}
-    meta.update(online=network, target=network, optimizer={"t": meta.pop("adam_t"), "lr": meta.pop("adam_lr")},
-                buffer={"obs_dim": meta.pop("replay_obs_dim")}, n_step={})
-    meta["rng_states"] = {"rng": meta["rng_states"]["act"], "replay_rng": meta["rng_states"]["replay"],
-                          "env_rng": meta["rng_states"]["env"]}
-    arrays = {"online.params": arrays["online"], "target.params": arrays["target"],
-              "optimizer.m.0": arrays["adam_m"], "optimizer.v.0": arrays["adam_v"], "buffer.rows": arrays["replay"],
-              "n_step.obs": np.zeros(0), "n_step.actions": np.zeros(0, np.int64), "n_step.rewards": np.zeros(0)}
-    return meta, arrays
-
-
-def _upgrade_4_to_5(meta: dict, arrays: dict) -> tuple[dict, dict]:
-    """Version 5 added prioritized replay; every version-4 agent replayed uniformly."""
-    meta["config"].update(prioritized_replay=False, priority_alpha=0.6, priority_beta_start=0.4,
-                          priority_beta_steps=50_000)
-    return meta, arrays
-
-
-UPGRADES = {2: _upgrade_2_to_3, 3: _upgrade_3_to_4, 4: _upgrade_4_to_5}  # version v -> v + 1
-WHY_NOT = {1: "version 1 held only the two networks (no optimizer state, counters, replay buffer or "
-              "random generators), so training could not continue exactly from it"}

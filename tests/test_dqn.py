@@ -26,7 +26,7 @@ def _agent(config=None, obs_dim=2, n_actions=2, seed=0):
     "field, value",
     [("gamma", 1.5), ("lr", 0.0), ("batch_size", 0), ("buffer_size", 2.5), ("learning_starts", -1),
      ("tau", 0.0), ("tau", 1.5), ("loss", "l1"), ("hidden_sizes", ()), ("hidden_sizes", (64, 0)),
-     ("epsilon_end", -0.1), ("exploration", "boltzmann"), ("epsilon_decay", 1.0),
+     ("epsilon_end", -0.1), ("exploration", "softmax"), ("temperature", 0.0), ("epsilon_decay", 1.0),
      ("max_grad_norm", 0.0), ("dtype", "float16"), ("train_freq", True)],
 )
 def test_config_rejects_bad_values_naming_the_field(field, value):
