@@ -53,6 +53,7 @@ class DQNConfig:
     max_grad_norm: float | None = 10.0  # clip the global gradient norm; None: no clipping
     double_dqn: bool = True  # online net picks a′, target net evaluates it (van Hasselt, 2016)
     dueling: bool = True  # head Q = V + A − mean(A) (Wang et al., 2016); see minidqn.nn.Dueling
+    dueling_type: str = "avg"  # the head's A term, as keras-rl names it: "avg" − mean(A), "max" − max(A), "naive" none
     exploration: str = "linear"  # ε schedule "constant", "linear" or "exponential"; or "boltzmann" (no ε)
     epsilon_start: float = 1.0  # ε at step 0 (linear, exponential)
     epsilon_end: float = 0.1  # final ε; the constant ε of "constant"
@@ -92,6 +93,8 @@ class DQNConfig:
               "max_grad_norm", "a finite number > 0, or None")
         for name in ("double_dqn", "dueling", "prioritized_replay"):
             check(self, isinstance(getattr(self, name), (bool, np.bool_)), name, "True or False")
+        check(self, isinstance(self.dueling_type, str) and self.dueling_type in ("avg", "max", "naive"),
+              "dueling_type", "'avg', 'max' or 'naive'")
         schedules = ("constant", "linear", "exponential", "boltzmann")
         check(self, isinstance(self.exploration, str) and self.exploration in schedules, "exploration",
               "'constant', 'linear', 'exponential' or 'boltzmann'")

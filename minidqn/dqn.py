@@ -49,7 +49,8 @@ class DQNAgent:
         self.rng, self.replay_rng, self.env_rng = (np.random.default_rng(seq) for seq in seqs)  # see RNG_NAMES
 
         sizes = [self.obs_dim, *c.hidden_sizes, self.n_actions]
-        self.online = MLP(sizes, seed=np.random.default_rng(init_seq), dtype=self.dtype, dueling=c.dueling)
+        self.online = MLP(sizes, seed=np.random.default_rng(init_seq), dtype=self.dtype, dueling=c.dueling,
+                          dueling_type=c.dueling_type)
         # NOTE: the target network is a copy with its own memory, never an alias of `online`.
         self.target = self.online.clone()
         # NOTE: all parameters are views of one vector θ, so Adam over [θ] is exactly Adam over

@@ -41,10 +41,13 @@ def _upgrade_3_to_4(meta: dict, arrays: dict) -> tuple[dict, dict]:
 
 
 def _upgrade_4_to_5(meta: dict, arrays: dict) -> tuple[dict, dict]:
-    """Version 5 added prioritized replay and Boltzmann exploration; every version-4 agent
-    replayed uniformly and explored ε-greedily."""
+    """Version 5 added prioritized replay, Boltzmann exploration and keras-rl's dueling
+    aggregations; every version-4 agent replayed uniformly, explored ε-greedily and, if dueling,
+    subtracted the mean advantage."""
     meta["config"].update(prioritized_replay=False, priority_alpha=0.6, priority_beta_start=0.4,
-                          priority_beta_steps=50_000, temperature=1.0)
+                          priority_beta_steps=50_000, temperature=1.0, dueling_type="avg")
+    for network in ("online", "target"):
+        meta[network]["dueling_type"] = "avg"
     return meta, arrays
 
 

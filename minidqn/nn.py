@@ -104,34 +104,64 @@ class Dueling:
     and the head runs in every forward pass (four per training step); docs/benchmarks.md
     measures what that buys. With as_product=False the layer computes the plain form below;
     tests/test_nn.py checks that both agree, and checks each against finite differences.
+
+    keras-rl's other aggregations (`aggregation`): "max", Q = V + A − maxₐ′ A(s, a′), and
+    "naive", Q = V + A. "naive" is linear too (M = [1 … 1; I]); "max" is not, so it always runs
+    the plain form, and its backward needs which action held the maximum in the last forward.
+    At a tie the first such action takes the whole gradient (np.argmax's choice): Q is not
+    differentiable there, and any split of the gradient among the tied actions is a valid one.
     """
 
-    def __init__(self, n_actions: int, dtype=np.float64, as_product: bool = True):
+    AGGREGATIONS = ("avg", "max", "naive")
+
+    def __init__(self, n_actions: int, dtype=np.float64, as_product: bool = True, aggregation: str = "avg"):
+        if aggregation not in self.AGGREGATIONS:
+            raise ValueError(f"aggregation must be one of {self.AGGREGATIONS}, got {aggregation!r}")
         A = int(n_actions)
-        self.as_product = bool(as_product)
-        self.M = np.vstack([np.ones((1, A)), np.eye(A) - 1.0 / A]).astype(dtype)  # (1 + A, A)
+        self.aggregation = aggregation
+        self.as_product = bool(as_product) and aggregation != "max"
+        centre = np.eye(A) - 1.0 / A if aggregation == "avg" else np.eye(A)
+        self.M = np.vstack([np.ones((1, A)), centre]).astype(dtype)  # (1 + A, A)
+        self.best = None  # "max": argmaxₐ A(s, a) of the last forward, (B,)
 
     def __call__(self, z: np.ndarray) -> np.ndarray:
         if self.as_product:
             return z @ self.M  # (B, 1 + A) -> (B, A): the equation below, as one product
         V, A = z[:, :1], z[:, 1:]  # (B, 1), (B, A)
+        if self.aggregation == "naive":
+            return V + A
+        if self.aggregation == "max":
+            return V + (A - A.max(axis=1, keepdims=True))  # (B, A)
         mean_A = A.sum(axis=1, keepdims=True) / A.shape[1]  # (B, 1): (1/A) Σₐ′ A(s, a′)
         return V + (A - mean_A)  # (B, A); V and the mean broadcast over the actions
 
-    forward = __call__  # nothing to cache: Q is linear in z, so backward does not depend on z
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        """As __call__; for "max" it also keeps which action held the maximum (avg and naive
+        are linear in z, so their backward does not depend on z)."""
+        if self.aggregation == "max":
+            self.best = z[:, 1:].argmax(axis=1)  # (B,), the first of tied maxima
+        return self(z)
 
     def backward(self, grad_q: np.ndarray) -> np.ndarray:
         """Given dL/dQ: (B, A), return dL/dz = [dL/dV | dL/dA]: (B, 1 + A), where
 
-            dL/dV   = Σₐ dL/dQ(a)                           (B, 1)
-            dL/dA_j = dL/dQ(j) − (1/A) Σₐ dL/dQ(a)           (B, A)
+            dL/dV   = Σₐ dL/dQ(a)                           (B, 1), for every aggregation
+            dL/dA_j = dL/dQ(j) − (1/A) Σₐ dL/dQ(a)           (B, A), avg
+            dL/dA_j = dL/dQ(j) − [j = j*] Σₐ dL/dQ(a)        max, j* = argmaxₐ A(s, a)
+            dL/dA_j = dL/dQ(j)                               naive
 
-        since every Q(a) holds V once, and A_j with weight [a = j] − 1/A: that is dL/dQ·Mᵀ.
+        since every Q(a) holds V once, and A_j with weight [a = j] − 1/A (avg; that is dL/dQ·Mᵀ),
+        [a = j] − [j = j*] (max), or [a = j] (naive).
         """
         if self.as_product:
-            return grad_q @ self.M.T  # the two lines below, as one product
+            return grad_q @ self.M.T  # the lines below, as one product
         grad_V = grad_q.sum(axis=1, keepdims=True)  # (B, 1): Σₐ dL/dQ(a)
-        grad_A = grad_q - grad_V / grad_q.shape[1]  # (B, A)
+        if self.aggregation == "avg":
+            grad_A = grad_q - grad_V / grad_q.shape[1]  # (B, A)
+        else:
+            grad_A = grad_q.copy()
+            if self.aggregation == "max":
+                grad_A[np.arange(len(grad_A)), self.best] -= grad_V[:, 0]  # A_{j*} is subtracted from every Q(a)
         return np.concatenate([grad_V, grad_A], axis=1)  # (B, 1 + A)
 
 
@@ -148,13 +178,13 @@ class MLP:
     """
 
     def __init__(self, sizes: Sequence[int], seed: int | np.random.Generator = 0, dtype=np.float64,
-                 dueling: bool = False):
+                 dueling: bool = False, dueling_type: str = "avg"):
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2 or any(s < 1 for s in sizes):
             raise ValueError(f"sizes must list at least two positive layer widths, got {sizes}")
         if not isinstance(dueling, (bool, np.bool_)):
             raise TypeError(f"dueling must be True or False, got {dueling!r}")
-        self.sizes, self.dueling = sizes, bool(dueling)
+        self.sizes, self.dueling, self.dueling_type = sizes, bool(dueling), dueling_type
         self.dtype = np.dtype(dtype)
         if self.dtype.kind != "f":
             raise TypeError(f"dtype must be a floating-point type, got {self.dtype}")
@@ -181,7 +211,7 @@ class MLP:
             if i < n_linear - 1:
                 self.layers.append(ReLU())
         if dueling:
-            self.layers.append(Dueling(sizes[-1], self.dtype))
+            self.layers.append(Dueling(sizes[-1], self.dtype, aggregation=dueling_type))
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """The outputs for x: (B, sizes[0]) → (B, sizes[-1]), caching what backward needs."""
@@ -215,18 +245,20 @@ class MLP:
 
     def clone(self) -> MLP:
         """An independent copy: same architecture and parameter values, no memory shared."""
-        twin = MLP(self.sizes, seed=0, dtype=self.dtype, dueling=self.dueling)
+        twin = MLP(self.sizes, seed=0, dtype=self.dtype, dueling=self.dueling, dueling_type=self.dueling_type)
         twin.flat_params[:] = self.flat_params
         return twin
 
     def state(self) -> tuple[dict, dict[str, np.ndarray]]:
         """The architecture as plain metadata, and θ as the one array {"params": (P,)}."""
-        meta = {"sizes": self.sizes, "dueling": self.dueling, "dtype": self.dtype.name}
-        return meta, {"params": self.flat_params}
+        return self._architecture(), {"params": self.flat_params}
+
+    def _architecture(self) -> dict:
+        return {"sizes": self.sizes, "dueling": self.dueling, "dueling_type": self.dueling_type, "dtype": self.dtype.name}
 
     def load_state(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
         """Copy θ from a `state()` of a network of the same architecture; ValueError otherwise."""
-        mine = {"sizes": self.sizes, "dueling": self.dueling, "dtype": self.dtype.name}
+        mine = self._architecture()
         if meta != mine:
             raise ValueError(f"the saved network is {meta}, this one {mine}")
         params = arrays["params"]

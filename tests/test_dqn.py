@@ -145,10 +145,13 @@ def test_dqn_learns_the_correct_value_through_a_time_limit(truncate, true_q, n_s
 
 
 @pytest.mark.parametrize("loss", ["huber", "mse"])
-@pytest.mark.parametrize("double_dqn, dueling", [(True, False), (False, False), (True, True)])
+@pytest.mark.parametrize("double_dqn, dueling", [(True, False), (False, False), (True, True), (True, "max"),
+                                                (True, "naive")])
 def test_dqn_loss_gradient_matches_finite_difference_and_spares_the_target(loss, double_dqn, dueling, rng,
                                                                           record_grad_error):
-    config = DQNConfig(hidden_sizes=(6, 5), loss=loss, double_dqn=double_dqn, dueling=dueling, dtype="float64")
+    kind = dueling if isinstance(dueling, str) else "avg"
+    config = DQNConfig(hidden_sizes=(6, 5), loss=loss, double_dqn=double_dqn, dueling=bool(dueling),
+                       dueling_type=kind, dtype="float64")
     agent = _agent(config, obs_dim=3, n_actions=4)
     agent.target.flat_params += rng.normal(scale=0.1, size=agent.target.num_params)
     B = 8
@@ -164,7 +167,7 @@ def test_dqn_loss_gradient_matches_finite_difference_and_spares_the_target(loss,
         return agent.loss_fn(agent.online.predict(batch[0]), batch[1], targets)[0]
 
     error = relative_error(analytic, numerical_gradient(loss_of_online_params, agent.online.flat_params))
-    record_grad_error(f"DQN loss ({loss}{', dueling' * dueling}) dL/dθ", error)
+    record_grad_error(f"DQN loss ({loss}{f', dueling {kind}' * bool(dueling)}) dL/dθ", error)
     assert error < 1e-6
     assert np.all(agent.target.flat_grads == 0)
     np.testing.assert_array_equal(agent.target.flat_params, target_before)

@@ -47,17 +47,31 @@ def test_relu_gradient_at_kink_is_zero():
     np.testing.assert_array_equal(relu.backward(np.ones((1, 3))), [[0.0, 1.0, 0.0]])
 
 
+@pytest.mark.parametrize("aggregation", ["avg", "max", "naive"])
 @pytest.mark.parametrize("as_product", [False, True], ids=["plain", "product"])
 @pytest.mark.parametrize("B,A", [(1, 2), (5, 3), (4, 6)])
-def test_dueling_backward_matches_finite_difference(B, A, as_product, rng, record_grad_error):
-    head = Dueling(A, as_product=as_product)
-    z = rng.normal(size=(B, 1 + A))  # [V | A(·, 1) ... A(·, A)]
+def test_dueling_backward_matches_finite_difference(B, A, as_product, aggregation, rng, record_grad_error):
+    head = Dueling(A, as_product=as_product, aggregation=aggregation)
+    z = rng.normal(size=(B, 1 + A))  # [V | A(·, 1) ... A(·, A)]: distinct values, so no tie at the max
     G = rng.normal(size=(B, A))
+    assert head.forward(z).shape == (B, A)  # before backward: "max" keeps its argmax here
     analytic = head.backward(G)
-    assert head.forward(z).shape == (B, A) and analytic.shape == (B, 1 + A)
+    assert analytic.shape == (B, 1 + A)
     error = relative_error(analytic, numerical_gradient(lambda: float(np.sum(head(z) * G)), z))
-    record_grad_error(f"Dueling dL/dz ({'product' if as_product else 'plain'})", error)
+    record_grad_error(f"Dueling {aggregation} dL/dz ({'product' if head.as_product else 'plain'})", error)
     assert error < TOL
+
+
+def test_dueling_max_and_naive_aggregate_as_keras_rl_does():
+    z = np.array([[10.0, 1.0, 2.0, 6.0]])  # V = 10, advantages 1, 2, 6
+    np.testing.assert_array_equal(Dueling(3, aggregation="max")(z), [[5.0, 6.0, 10.0]])  # V + A − max A
+    np.testing.assert_array_equal(Dueling(3, aggregation="naive")(z), [[11.0, 12.0, 16.0]])  # V + A
+    np.testing.assert_array_equal(Dueling(3, aggregation="naive", as_product=False)(z), [[11.0, 12.0, 16.0]])
+    tie = Dueling(2, aggregation="max")
+    tie.forward(np.array([[0.0, 3.0, 3.0]]))  # both advantages are the max: the first takes the gradient
+    np.testing.assert_array_equal(tie.backward(np.array([[1.0, 2.0]])), [[3.0, 1.0 - 3.0, 2.0]])
+    with pytest.raises(ValueError, match="aggregation"):
+        Dueling(2, aggregation="mean")
 
 
 @pytest.mark.parametrize("B,A", [(1, 2), (64, 2), (7, 5)])
@@ -82,11 +96,12 @@ def test_dueling_combines_value_and_mean_centred_advantages(as_product):
     assert Dueling(2, np.float32, as_product)(z[:, :3].astype(np.float32)).dtype == np.float32
 
 
-@pytest.mark.parametrize("dueling", [False, True])
+@pytest.mark.parametrize("dueling", [False, True, "max", "naive"])
 @pytest.mark.parametrize("sizes,B", [([3, 5, 2], 1), ([4, 8, 8, 2], 6), ([2, 3, 4, 5, 3], 3)])
 def test_mlp_backward_matches_finite_difference_for_every_param_and_input(sizes, B, dueling, rng,
                                                                           record_grad_error):
-    net = MLP(sizes, seed=7, dtype=np.float64, dueling=dueling)
+    kind = dueling if isinstance(dueling, str) else "avg"
+    net = MLP(sizes, seed=7, dtype=np.float64, dueling=bool(dueling), dueling_type=kind)
     for b in net.params[1::2]:
         # Nonzero biases: with the initial zeros, a sample whose ReLUs are all off feeds exactly
         # 0 into the next ReLU, the kink where finite differences see half a slope.
@@ -101,10 +116,10 @@ def test_mlp_backward_matches_finite_difference_for_every_param_and_input(sizes,
     grad_x = net.backward(G)
     for i, (param, grad) in enumerate(zip(net.params, net.grads)):
         error = relative_error(grad, numerical_gradient(loss, param))
-        record_grad_error(f"MLP{' (dueling)' * dueling} dL/dθ", error)
+        record_grad_error(f"MLP{f' (dueling {kind})' * bool(dueling)} dL/dθ", error)
         assert error < TOL, (i, error)
     error = relative_error(grad_x, numerical_gradient(loss, x))
-    record_grad_error(f"MLP{' (dueling)' * dueling} dL/dx", error)
+    record_grad_error(f"MLP{f' (dueling {kind})' * bool(dueling)} dL/dx", error)
     assert error < TOL
 
 
