@@ -45,6 +45,8 @@ def run_seed(job: dict) -> dict:
     """Train one seed and measure it; runs in a worker process."""
     config, seed = DQNConfig(**job["config"]), job["seed"]
     env, eval_env = gym.make(job["env_id"]), gym.make(job["env_id"])
+    if job.get("wrap") is not None:  # a change to the training env only (demos/ablation.py)
+        env = job["wrap"](env)
     threshold = env.spec.reward_threshold
     agent = DQNAgent(env.observation_space, env.action_space, config, seed=seed)
     evaluate_every = EvaluateEvery(job["eval_every"], eval_env, episodes=10)  # greedy mean of 10 episodes

@@ -179,16 +179,18 @@ def animate_cartpole(states: np.ndarray, path, fps: int = 25, every: int = 2, ti
 
 
 def draw_band(
-    ax: Axes, x: np.ndarray, curves: np.ndarray, label: str, color: str | None = None
+    ax: Axes, x: np.ndarray, curves: np.ndarray, label: str, color: str | None = None, center: str = "mean"
 ) -> None:
     """Plot curves: (N, T), one row per run (seed) measured at the same points x: (T,), as their
-    mean (a line with dots, labelled "`label`, mean of N") over an unlabelled shaded band from
-    the lowest to the highest run at each point."""
+    mean or median (`center`; a line with dots, labelled "`label`, mean of N") over an
+    unlabelled shaded band from the lowest to the highest run at each point."""
     curves = np.atleast_2d(np.asarray(curves, dtype=float))  # (N, T)
     if curves.shape[1] != len(x):
         raise ValueError(f"curves must be (runs, {len(x)}) for {len(x)} points, got {curves.shape}")
-    (line,) = ax.plot(x, curves.mean(axis=0), "o-", ms=2.5, lw=1.8, color=color,
-                      label=f"{label}, mean of {len(curves)}")
+    if center not in ("mean", "median"):
+        raise ValueError(f"center must be 'mean' or 'median', got {center!r}")
+    middle = curves.mean(axis=0) if center == "mean" else np.median(curves, axis=0)
+    (line,) = ax.plot(x, middle, "o-", ms=2.5, lw=1.8, color=color, label=f"{label}, {center} of {len(curves)}")
     if len(curves) > 1:
         ax.fill_between(x, curves.min(axis=0), curves.max(axis=0), color=line.get_color(),
                         alpha=0.2, lw=0)

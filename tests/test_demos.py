@@ -78,3 +78,14 @@ def test_sb3_comparison_is_skipped_with_a_message_when_sb3_is_missing(monkeypatc
     compare = runpy.run_path(str(DEMOS / "benchmark.py"), run_name="demo")["compare_sb3"]
     assert compare(DQNConfig(), "CartPole-v1", 10) == {"skipped": "stable-baselines3 not installed"}
     assert "pip install stable-baselines3" in capsys.readouterr().out
+
+
+def test_ablation_demo_runs_its_rows_and_writes_table_and_figure(tmp_path, monkeypatch):
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.syspath_prepend(str(DEMOS))  # the demo reuses benchmark.run_seed
+    report = _main("ablation.py")(["--rows", "plain", "trunc = term", "no replay", "--seeds", "2", "--steps", "1200",
+                                   "--eval-every", "600", "--workers", "1", "--out", str(tmp_path)])
+    assert [row["row"] for row in report["table"]] == ["plain", "trunc = term", "no replay"]
+    assert all(row["seeds"] == 2 and 0 <= row["holds"] <= 2 for row in report["table"])
+    assert (tmp_path / "ablation_cartpole.png").stat().st_size > 0
+    assert json.loads((tmp_path / "ablation_cartpole.json").read_text())["env_id"] == "CartPole-v1"
