@@ -187,12 +187,13 @@ class DQNAgent:
                         self.optimizer.lr = self.learning_rate()
                         grad_norm = self.optimizer.step([self.online.flat_grads])
                         self.num_updates += 1
+                        q_taken = q[np.arange(len(y)), actions]  # (B,): Q(sᵢ, aᵢ), for the record and the priorities
                         if rows is not None:  # prioritized replay: pᵢ ← |δᵢ| + eps
-                            self.buffer.update_priorities(rows, q[np.arange(len(y)), actions] - y)
+                            self.buffer.update_priorities(rows, q_taken - y)
                         # 5. Move the target network every C gradient steps.
                         if self.num_updates % c.target_update_interval == 0:
                             soft_update(self.target, self.online, c.tau)
-                        run.log_loss(loss, grad_norm)
+                        run.log_loss(loss, grad_norm, float(q_taken.mean()), float(q_taken.max()))
                 # 6. Log the step; at an episode's end, start a new one.
                 done = terminated or truncated
                 if done:

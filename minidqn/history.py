@@ -19,6 +19,8 @@ class History:
     epsilon: list[float] = field(default_factory=list)  # ε at the episode's last step
     learning_rate: list[float] = field(default_factory=list)  # Adam's lr (DQN) or α (tabular) at its end
     mean_loss: list[float] = field(default_factory=list)  # mean TD loss of its updates (tabular: δ²; nan: none)
+    mean_q: list[float] = field(default_factory=list)  # mean predicted Q(sᵢ, aᵢ) of its updates' batches (nan: none)
+    max_q: list[float] = field(default_factory=list)  # largest predicted Q(sᵢ, aᵢ) in them: over-estimation shows here
     wall_time: list[float] = field(default_factory=list)  # seconds since train() began, at its end
 
     @classmethod

@@ -167,11 +167,12 @@ class QLearningAgent:
                 next_s = self.state_index(next_obs, at=self.num_steps + 1)
                 # NOTE: pass `terminated`, not `terminated or truncated`: see update().
                 td_error = self.update(s, a, reward, next_s, terminated, alpha)
+                q_sa = float(self.q[s, a])  # Q(s, a) after its update: the record's mean and max Q
                 # NOTE: the next state becomes the current one (forgetting this learns only about s₀).
                 s = next_s
                 self.num_steps += 1
                 self.num_updates += 1
-                run.log_loss(td_error * td_error)  # (not td_error**2: a Python float ** raises on overflow)
+                run.log_loss(td_error * td_error, q_mean=q_sa, q_max=q_sa)  # (δ·δ: a float's ** raises on overflow)
                 # 5. Either flag ends the episode: log it and start a new one.
                 done = terminated or truncated
                 if done:

@@ -53,10 +53,11 @@ class TrainingRun:
         # The next multiple of checkpoint_every, counted over all train() calls; -1: never.
         self.next_save = (agent.num_steps // checkpoint_every + 1) * checkpoint_every if checkpoint_every else -1
         self.episode_return, self.episode_length, self.losses = 0.0, 0, []
+        self.q_means, self.q_max = [], -math.inf
 
-    def log_loss(self, loss: float, grad_norm: float = 0.0) -> None:
-        """Keep one update's loss for the episode's mean; a NaN or infinite loss, or gradient
-        norm ‖g‖, stops the run.
+    def log_loss(self, loss: float, grad_norm: float = 0.0, q_mean: float = math.nan, q_max: float = math.nan) -> None:
+        """Keep one update's loss, and the mean and largest predicted Q(sᵢ, aᵢ) of its batch, for
+        the episode's record; a NaN or infinite loss, or gradient norm ‖g‖, stops the run.
 
         NOTE: the guard checks two floats per update, no array: a NaN or infinite weight makes
         the next loss NaN, and a gradient whose squares overflow (which would make Adam's second
@@ -67,6 +68,8 @@ class TrainingRun:
             raise self.diverged(f"the gradient norm is {grad_norm}: its squares overflow the network's floats, "
                                 "so Adam's second moment would be inf")
         self.losses.append(loss)
+        self.q_means.append(q_mean)
+        self.q_max = max(self.q_max, q_max)  # a NaN q_max (not given) never wins: NaN > x is False
 
     def log_step(self, reward: float, done: bool, epsilon: float, learning_rate: float) -> bool:
         """Count one env step; at an episode's end record it and run the callback; then write a
@@ -77,10 +80,13 @@ class TrainingRun:
         keep_going = True
         if done:
             mean_loss = float(np.mean(self.losses)) if self.losses else float("nan")
+            mean_q = float(np.mean(self.q_means)) if self.q_means else float("nan")
             self.history.append(agent.num_episodes, self.episode_return, self.episode_length, agent.num_steps,
-                                epsilon, learning_rate, mean_loss, self.progress.elapsed())
+                                epsilon, learning_rate, mean_loss, mean_q,
+                                self.q_max if self.q_max > -math.inf else float("nan"), self.progress.elapsed())
             self.progress.episode(agent, self.history)
             self.episode_return, self.episode_length, self.losses = 0.0, 0, []
+            self.q_means, self.q_max = [], -math.inf
             keep_going = self.callback is None or self.callback(agent, agent.num_steps) is not False
             keep_going = keep_going and (self.episodes is None or len(self.history) < self.episodes)
         if agent.num_steps == self.next_save:

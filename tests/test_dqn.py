@@ -269,12 +269,12 @@ def test_same_seed_same_run_different_seed_different_run():
 
 def test_history_writes_csv(tmp_path):
     history = History()
-    history.append(1, 10.0, 10, 10, 0.5, 0.002, float("nan"), 0.01)
-    history.append(2, 12.0, 12, 22, 0.4, 0.001, 0.25, 0.02)
+    history.append(1, 10.0, 10, 10, 0.5, 0.002, float("nan"), float("nan"), float("nan"), 0.01)
+    history.append(2, 12.0, 12, 22, 0.4, 0.001, 0.25, 3.5, 7.25, 0.02)
     history.to_csv(tmp_path / "h.csv")
     lines = (tmp_path / "h.csv").read_text().splitlines()
-    assert lines[0] == "episode,episode_return,episode_length,env_steps,epsilon,learning_rate,mean_loss,wall_time"
-    assert lines[2] == "2,12.0,12,22,0.4,0.001,0.25,0.02"
+    assert lines[0] == "episode,episode_return,episode_length,env_steps,epsilon,learning_rate,mean_loss,mean_q,max_q,wall_time"
+    assert lines[2] == "2,12.0,12,22,0.4,0.001,0.25,3.5,7.25,0.02"
 
 
 def test_save_load_gives_identical_q_values_and_actions(tmp_path, rng):

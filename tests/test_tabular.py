@@ -194,7 +194,7 @@ def test_same_seed_gives_the_same_run_and_history_writes_csv(tmp_path):
     with open(tmp_path / "history.csv") as f:
         rows = list(csv.reader(f))
     assert rows[0] == ["episode", "episode_return", "episode_length", "env_steps", "epsilon",
-                       "learning_rate", "mean_loss", "wall_time"]
+                       "learning_rate", "mean_loss", "mean_q", "max_q", "wall_time"]
     assert len(rows) == 301 and int(rows[-1][3]) == agent.num_steps == sum(history.episode_length)
     assert float(rows[1][4]) == 1.0 and float(rows[1][5]) == agent.config.alpha_start
 

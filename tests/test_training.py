@@ -107,3 +107,18 @@ def test_evaluate_every_measures_at_the_first_episode_end_past_each_multiple():
         EvaluateEvery(0, measure=lambda agent, step: 0)
     with pytest.raises(ValueError, match="env to evaluate on"):
         EvaluateEvery(10)
+
+
+def test_the_record_keeps_the_predicted_q_of_each_episode():
+    """OneStateEnv terminating every step has Q = 1: the recorded Q of the batches approaches it,
+    and the largest is at least the mean; episodes before learning starts have none (NaN)."""
+    env = OneStateEnv(truncate=False)
+    agent = DQNAgent(env.observation_space, env.action_space,
+                     DQNConfig(n_step=1, learning_starts=50, batch_size=16, hidden_sizes=(8,)), seed=0)
+    history = agent.train(env, 1500, verbose=0)
+    assert np.isnan(history.mean_q[0]) and np.isnan(history.max_q[49])
+    assert all(m <= x for m, x in zip(history.mean_q[50:], history.max_q[50:]))
+    assert abs(history.mean_q[-1] - 1.0) < 0.05 and abs(history.mean_q[50] - 1.0) > 0.1
+    lake = gym.make("FrozenLake-v1", is_slippery=False)  # one reward of 1 at the goal: Q ≤ 1
+    table = QLearningAgent(lake.observation_space, lake.action_space, seed=0).train(lake, 2000, verbose=0)
+    assert all(m <= x <= 1.0 for m, x in zip(table.mean_q, table.max_q)) and max(table.max_q) > 0
