@@ -34,7 +34,7 @@ import numpy as np
 from minidqn.cli import add_config_flags, config_from_args
 from minidqn.config import DQNConfig
 from minidqn.dqn import DQNAgent
-from minidqn.evaluation import EvaluateEvery
+from minidqn.evaluation import EvaluateEvery, value_against_return
 from minidqn.keras_rl import keras_rl_config
 from minidqn.plotting import animate_cartpole, plot_learning_curve, record_cartpole
 
@@ -87,8 +87,17 @@ def main(argv=None) -> dict:
     os.makedirs(args.out, exist_ok=True)
 
     agent = DQNAgent(env.observation_space, env.action_space, config, seed=args.seed)
-    # Every --eval-every env steps: the greedy mean return over 10 episodes on a separate env.
-    evaluate_every = EvaluateEvery(args.eval_every, eval_env, episodes=10, verbose=bool(args.verbose))
+    # Every --eval-every env steps, 10 greedy episodes on a separate env: their mean return, and
+    # what the agent predicted for their first states against the discounted return they got.
+    values = []
+
+    def measure(agent, step):
+        returns, discounted, predicted = value_against_return(
+            eval_env, agent.act, lambda obs: agent.q_values(obs).max(), config.gamma, 10, seed=10_000 + step)
+        values.append((step, float(predicted.mean()), float(discounted.mean())))
+        return float(returns.mean())
+
+    evaluate_every = EvaluateEvery(args.eval_every, measure=measure, verbose=bool(args.verbose))
     start = time.perf_counter()
     history = agent.train(env, steps, callback=evaluate_every, verbose=args.verbose)
     seconds = time.perf_counter() - start
@@ -109,7 +118,7 @@ def main(argv=None) -> dict:
     agent.save(os.path.join(args.out, "agent.npz"))
     history.to_csv(os.path.join(args.out, "history.csv"))
     plot_learning_curve(history, os.path.join(args.out, "learning_curve.png"), evaluations, threshold,
-                        title=f"DQN on {env_id}, seed {args.seed}")
+                        title=f"DQN on {env_id}, seed {args.seed}", values=values)
     gif = not args.no_gif and is_cartpole
     if gif:
         states, total = record_cartpole(agent, eval_env, seed=7)

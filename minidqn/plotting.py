@@ -114,10 +114,24 @@ def moving_average(values, window: int) -> np.ndarray:
     return (cumulative[end] - cumulative[begin]) / (end - begin)
 
 
-def plot_learning_curve(history, path, evaluations=None, solved_at: float | None = None, title: str = ""):
+def plot_learning_curve(history, path, evaluations=None, solved_at: float | None = None, title: str = "",
+                        values=None):
     """Save a PNG of episode return against env steps: each episode faint, a 20-episode moving
-    average bold, greedy evaluations (list of (step, mean return)) as dots, and the threshold."""
-    fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
+    average bold, greedy evaluations (list of (step, mean return)) as dots, and the threshold.
+    With `values`, a list of (step, mean predicted value of s₀, mean discounted return from s₀),
+    a second panel sets the agent's belief beside what it obtained."""
+    if values:
+        fig, (ax, value_ax) = plt.subplots(2, 1, figsize=(7, 6.5), dpi=110, sharex=True,
+                                           gridspec_kw={"height_ratios": [3, 2]})
+        steps, predicted, obtained = zip(*values)
+        value_ax.plot(steps, predicted, "o-", ms=3, color="tab:red", label="predicted: maxₐ Q(s₀, a)")
+        value_ax.plot(steps, obtained, "o-", ms=3, color="tab:gray", label="obtained: Σ γᵗ rₜ from s₀ (greedy)")
+        value_ax.set_ylabel("value of the first state")
+        value_ax.set_xlabel("environment steps")
+        value_ax.grid(alpha=0.3)
+        value_ax.legend(loc="upper left", fontsize=8)
+    else:
+        fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
     steps = np.asarray(history.env_steps)
     ax.plot(steps, history.episode_return, color="tab:blue", alpha=0.25, lw=1, label="training episode (ε-greedy)")
     ax.plot(steps, moving_average(history.episode_return, 20), color="tab:blue", lw=2,
@@ -127,7 +141,7 @@ def plot_learning_curve(history, path, evaluations=None, solved_at: float | None
         ax.plot(eval_steps, eval_means, "o-", color="tab:orange", ms=4, label="greedy evaluation (mean)")
     if solved_at is not None:
         ax.axhline(solved_at, color="tab:green", ls="--", lw=1, label=f"solved ({solved_at:g})")
-    ax.set_xlabel("environment steps")
+    ax.set_xlabel("" if values else "environment steps")
     ax.set_ylabel("episode return")
     ax.set_title(title)
     ax.grid(alpha=0.3)

@@ -7,7 +7,13 @@ import pytest
 from envs import OneStateEnv
 
 from minidqn import DQNAgent, DQNConfig, QLearningAgent
-from minidqn.evaluation import EvaluateEvery, evaluate, play_episode, success_rate
+from minidqn.evaluation import (
+    EvaluateEvery,
+    evaluate,
+    play_episode,
+    success_rate,
+    value_against_return,
+)
 from minidqn.history import History
 
 
@@ -122,3 +128,10 @@ def test_the_record_keeps_the_predicted_q_of_each_episode():
     lake = gym.make("FrozenLake-v1", is_slippery=False)  # one reward of 1 at the goal: Q ≤ 1
     table = QLearningAgent(lake.observation_space, lake.action_space, seed=0).train(lake, 2000, verbose=0)
     assert all(m <= x <= 1.0 for m, x in zip(table.mean_q, table.max_q)) and max(table.max_q) > 0
+
+
+def test_value_against_return_sets_the_prediction_beside_the_discounted_return():
+    env = OneStateEnv(truncate=False, length=3)  # rewards 1, 1, 1, then the episode terminates
+    returns, discounted, predicted = value_against_return(env, lambda obs: 0, lambda obs: 7.0, 0.5, episodes=2, seed=0)
+    assert returns.tolist() == [3.0, 3.0] and discounted.tolist() == [1.75, 1.75]  # 1 + 0.5 + 0.25
+    assert predicted.tolist() == [7.0, 7.0]
