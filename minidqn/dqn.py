@@ -193,7 +193,7 @@ class DQNAgent:
                         # 5. Move the target network every C gradient steps.
                         if self.num_updates % c.target_update_interval == 0:
                             soft_update(self.target, self.online, c.tau)
-                        run.log_loss(loss, grad_norm, float(q_taken.mean()), float(q_taken.max()))
+                        run.log_loss(loss, grad_norm, q_taken)
                 # 6. Log the step; at an episode's end, start a new one.
                 done = terminated or truncated
                 if done:

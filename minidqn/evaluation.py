@@ -23,23 +23,26 @@ from minidqn.validation import is_int
 
 
 def play_episode(env, policy: Callable, seed: int | None = None, max_steps: int | None = None,
-                 record: Callable | None = None) -> tuple[float, int]:
+                 record: Callable | None = None, gamma: float = 1.0) -> tuple[float, int, float]:
     """Play one episode with a = policy(obs) until the env terminates or truncates it (or after
-    `max_steps`); return its undiscounted return and its length. `record(env)`, if given, is
-    called after the reset and after every step (to keep frames or states). What the env returns
-    is checked by minidqn.env_api."""
+    `max_steps`); return its undiscounted return, its length, and its discounted return
+    Σₜ γᵗ rₜ (the same as the first with γ = 1). `record(env)`, if given, is called after the
+    reset and after every step (to keep frames or states). What the env returns is checked by
+    minidqn.env_api."""
     obs = env_api.reset(env, seed=seed, at="in evaluation")
     if record is not None:
         record(env)
-    total, length, done = 0.0, 0, False
+    total, discounted, discount, length, done = 0.0, 0.0, 1.0, 0, False
     while not done and (max_steps is None or length < max_steps):
         obs, reward, terminated, truncated = env_api.step(env, policy(obs), at=f"at step {length + 1:,} of an evaluation episode")
         total += reward
+        discounted += discount * reward
+        discount *= gamma
         length += 1
         done = terminated or truncated
         if record is not None:
             record(env)
-    return total, length
+    return total, length, discounted
 
 
 def evaluate(env, policy: Callable, episodes: int, seed: int, max_steps: int = 100_000) -> np.ndarray:
@@ -68,16 +71,16 @@ def value_against_return(env, policy: Callable, value: Callable, gamma: float, e
     env's time limit T, where the agent's value goes on: with γ = 0.995 and T = 500, γᵀ = 0.08 of
     the value lies beyond the last step, so a perfect value is up to that much above."""
     returns, discounted, predicted = np.zeros(episodes), np.zeros(episodes), np.zeros(episodes)
+    first = {}  # the episode's first state, as the policy first sees it
+
+    def acting(obs):
+        first.setdefault("obs", obs)
+        return policy(obs)
+
     for i in range(episodes):
-        obs = env_api.reset(env, seed=seed if i == 0 else None, at="in evaluation")
-        predicted[i] = value(obs)
-        discount, done = 1.0, False
-        while not done:
-            obs, reward, terminated, truncated = env_api.step(env, policy(obs), at="in evaluation")
-            returns[i] += reward
-            discounted[i] += discount * reward
-            discount *= gamma
-            done = terminated or truncated
+        first.clear()
+        returns[i], _, discounted[i] = play_episode(env, acting, seed if i == 0 else None, gamma=gamma)
+        predicted[i] = value(first["obs"])
     return returns, discounted, predicted
 
 

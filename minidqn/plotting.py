@@ -154,7 +154,7 @@ def plot_learning_curve(history, path, evaluations=None, solved_at: float | None
 def record_cartpole(agent, env, seed: int = 0, max_steps: int | None = None):
     """Play one greedy episode; return its CartPole states (T, 4) and its return."""
     states = []
-    total, _ = play_episode(env, agent.act, seed, max_steps,
+    total, _, _ = play_episode(env, agent.act, seed, max_steps,
                             record=lambda env: states.append(np.array(env.unwrapped.state, dtype=float)))
     return np.array(states), total
 

@@ -172,7 +172,7 @@ class QLearningAgent:
                 s = next_s
                 self.num_steps += 1
                 self.num_updates += 1
-                run.log_loss(td_error * td_error, q_mean=q_sa, q_max=q_sa)  # (δ·δ: a float's ** raises on overflow)
+                run.log_loss(td_error * td_error, q_taken=(q_sa,))  # (δ·δ: a float's ** raises on overflow)
                 # 5. Either flag ends the episode: log it and start a new one.
                 done = terminated or truncated
                 if done:

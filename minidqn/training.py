@@ -55,9 +55,10 @@ class TrainingRun:
         self.episode_return, self.episode_length, self.losses = 0.0, 0, []
         self.q_means, self.q_max = [], -math.inf
 
-    def log_loss(self, loss: float, grad_norm: float = 0.0, q_mean: float = math.nan, q_max: float = math.nan) -> None:
-        """Keep one update's loss, and the mean and largest predicted Q(sᵢ, aᵢ) of its batch, for
-        the episode's record; a NaN or infinite loss, or gradient norm ‖g‖, stops the run.
+    def log_loss(self, loss: float, grad_norm: float = 0.0, q_taken=()) -> None:
+        """Keep one update's loss, and the mean and largest of its batch's predicted Q(sᵢ, aᵢ)
+        (`q_taken`: (B,)), for the episode's record; a NaN or infinite loss, or gradient norm ‖g‖,
+        stops the run.
 
         NOTE: the guard checks two floats per update, no array: a NaN or infinite weight makes
         the next loss NaN, and a gradient whose squares overflow (which would make Adam's second
@@ -68,8 +69,10 @@ class TrainingRun:
             raise self.diverged(f"the gradient norm is {grad_norm}: its squares overflow the network's floats, "
                                 "so Adam's second moment would be inf")
         self.losses.append(loss)
-        self.q_means.append(q_mean)
-        self.q_max = max(self.q_max, q_max)  # a NaN q_max (not given) never wins: NaN > x is False
+        if len(q_taken):
+            q = q_taken.tolist() if hasattr(q_taken, "tolist") else list(q_taken)  # B floats: Python's sum and
+            self.q_means.append(sum(q) / len(q))  # max beat NumPy's per-call cost on 64 numbers
+            self.q_max = max(self.q_max, max(q))
 
     def log_step(self, reward: float, done: bool, epsilon: float, learning_rate: float) -> bool:
         """Count one env step; at an episode's end record it and run the callback; then write a

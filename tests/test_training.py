@@ -92,7 +92,7 @@ def test_evaluate_plays_seeded_episodes_of_any_policy():
     env = gym.make("FrozenLake-v1", is_slippery=False)
     path = [2, 2, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 2, 0]  # right, right, down, down, down, right
     np.testing.assert_array_equal(evaluate(env, lambda s: path[s], episodes=3, seed=0), [1.0, 1.0, 1.0])
-    assert play_episode(env, lambda s: 0, seed=0) == (0.0, 100)  # pushing left into the wall: the time limit
+    assert play_episode(env, lambda s: 0, seed=0) == (0.0, 100, 0.0)  # pushing left into the wall: the time limit
     frames = []
     play_episode(env, lambda s: path[s], seed=0, record=lambda env: frames.append(env.unwrapped.s))
     assert frames == [0, 1, 2, 6, 10, 14, 15]
