@@ -34,10 +34,10 @@ import time
 import gymnasium as gym
 import numpy as np
 
-from minidqn.cli import add_config_flags, config_from_args
 from minidqn.config import DQNConfig
 from minidqn.dqn import DQNAgent
 from minidqn.evaluation import EvaluateEvery
+from minidqn.flags import add_config_flags, config_from_args
 from minidqn.keras_rl import keras_rl_config
 
 
@@ -161,7 +161,7 @@ def main(argv=None) -> dict:
                         help="keras-rl: the tutorial's config, CartPole-v0 and 5,000 steps, unless overridden")
     parser.add_argument("--env-id", help="default: CartPole-v1 (keras-rl preset: CartPole-v0)")
     parser.add_argument("--seeds", type=int, default=10, help="number of seeds, 0..N-1")
-    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="the first seed: seeds are seed..seed+N-1")
     parser.add_argument("--steps", type=int, help="env steps per seed (default: 50,000; keras-rl: 5,000)")
     parser.add_argument("--eval-every", type=int, default=1000, help="K: env steps between evaluations")
     parser.add_argument("--workers", type=int, default=2, help="parallel processes")
@@ -183,7 +183,7 @@ def main(argv=None) -> dict:
     print(config)
     jobs = [{"config": dataclasses.asdict(config), "seed": seed, "env_id": args.env_id,
              "steps": args.steps, "eval_every": args.eval_every}
-            for seed in range(args.first_seed, args.first_seed + args.seeds)]
+            for seed in range(args.seed, args.seed + args.seeds)]
     start = time.perf_counter()
     results = []
     parallel = multiprocessing.get_context("spawn").Pool(args.workers) if args.workers > 1 else None
@@ -196,7 +196,7 @@ def main(argv=None) -> dict:
     print_table(results, summary)
     print(f"total wall time {time.perf_counter() - start:.0f} s with {args.workers} worker(s)")
     report = {"config": dataclasses.asdict(config), "args": {k: v for k, v in vars(args).items()
-              if k in ("env_id", "seeds", "first_seed", "steps", "eval_every", "workers")},
+              if k in ("env_id", "seeds", "seed", "steps", "eval_every", "workers")},
               "summary": summary, "results": results}
     if args.compare_sb3:
         report["sb3"] = compare_sb3(config, args.env_id, args.sb3_steps)

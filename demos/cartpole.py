@@ -31,10 +31,10 @@ import time
 import gymnasium as gym
 import numpy as np
 
-from minidqn.cli import add_config_flags, config_from_args
 from minidqn.config import DQNConfig
 from minidqn.dqn import DQNAgent
 from minidqn.evaluation import EvaluateEvery, value_against_return
+from minidqn.flags import add_config_flags, config_from_args
 from minidqn.keras_rl import keras_rl_config
 from minidqn.plotting import animate_cartpole, plot_learning_curve, record_cartpole
 

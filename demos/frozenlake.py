@@ -7,7 +7,7 @@ environment's own model; and how often each greedy policy reaches the goal under
 environment's 100-step time limit, over the same 10,000 seeded evaluation episodes.
 
     python demos/frozenlake.py                        # default QLearningConfig, 20,000 episodes
-    python demos/frozenlake.py --seed 3 --alpha_end 0.05 --out runs/fl3   # any config field is a flag
+    python demos/frozenlake.py --seed 3 --alpha-end 0.05 --out runs/fl3   # any config field is a flag
 
 Expected (about 13 s on one core): a progress line every 2,000 episodes, then the greedy success
 rate, 73.98% with the default seed, exactly the optimal policy's on the same episodes (every
@@ -25,9 +25,9 @@ import gymnasium as gym
 import matplotlib.pyplot as plt
 import numpy as np
 
-from minidqn.cli import add_config_flags, config_from_args
 from minidqn.config import QLearningConfig
 from minidqn.evaluation import evaluate
+from minidqn.flags import add_config_flags, config_from_args
 from minidqn.plotting import draw_q_table, draw_returns
 from minidqn.tabular import QLearningAgent
 from minidqn.value_iteration import value_iteration

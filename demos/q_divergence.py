@@ -2,6 +2,7 @@
 
     python demos/q_divergence.py                 # seed 4, 50,000 steps per loss, about a minute
     python demos/q_divergence.py --seed 0 --steps 30000
+    python demos/q_divergence.py --loss huber --huber-delta 100   # Huber alone, with a δ at Q's scale
 
 On CartPole every reward is 1, so no return (and no true Q-value) exceeds 1/(1 − γ), 200 at
 the default γ = 0.995. The only transitions that anchor Q are the terminal ones, whose target is
@@ -9,7 +10,7 @@ the reward alone; they are a few percent of the replay buffer. Under Huber with 
 with a gradient of at most δ however wrong it is, so the many bootstrapped transitions, whose
 targets rise with Q itself, can outvote them, and Q climbs without bound. Under squared error a
 terminal transition's pull grows with its error. The demo trains the same seed with both losses
-and prints, every --every steps, the greedy return and the mean and max Q over replayed states,
+(or with the one --loss names; --huber-delta sets δ) and prints, every --eval-every steps, the greedy return and the mean and max Q over replayed states,
 and Q at the states just before a termination (whose true value is about 1). It saves
 q_divergence.png in --out. docs/dqn.md quotes a run.
 """
@@ -28,8 +29,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from minidqn import DQNAgent, DQNConfig
-from minidqn.cli import add_config_flags, config_from_args
 from minidqn.evaluation import EvaluateEvery
+from minidqn.flags import add_config_flags, config_from_args
 
 
 def track(config: DQNConfig, seed: int, steps: int, every: int) -> list[dict]:
@@ -55,17 +56,20 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seed", type=int, default=4)
     parser.add_argument("--steps", type=int, default=50_000)
-    parser.add_argument("--every", type=int, default=5_000, help="env steps between measurements")
+    parser.add_argument("--eval-every", type=int, default=5_000, help="env steps between measurements")
     parser.add_argument("--out", default="runs/q_divergence")
     add_config_flags(parser, DQNConfig)
     args = parser.parse_args(argv)
     base = config_from_args(args, DQNConfig())
     bound = 1.0 / (1.0 - base.gamma) if base.gamma < 1 else float("inf")
+    # Both losses side by side, unless --loss names one; --huber-delta sets Huber's δ.
+    losses = [base.loss] if "loss" in vars(args) else ["huber", "mse"]
     runs = {}
-    for name, loss in (("huber, δ = 1", "huber"), ("squared error", "mse")):
+    for loss in losses:
         config = dataclasses.replace(base, loss=loss)
+        name = f"huber, δ = {config.huber_delta:g}" if loss == "huber" else "squared error"
         print(f"{name}: training {args.steps:,} steps, seed {args.seed} ...", flush=True)
-        runs[name] = track(config, args.seed, args.steps, args.every)
+        runs[name] = track(config, args.seed, args.steps, args.eval_every)
         print(f"  {'step':>7} {'greedy return':>13} {'mean Q':>8} {'max Q':>8} {'Q before termination':>21}")
         for r in runs[name]:
             print(f"  {r['step']:>7,} {r['greedy_return']:>13.1f} {r['q_mean']:>8.1f} {r['q_max']:>8.1f} "

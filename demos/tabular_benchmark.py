@@ -9,10 +9,10 @@ run's seconds are training plus the greedy evaluation; the optimum's evaluation 
 CartPole gets the measured Discretizer.for_cartpole() grid, and no optimum (it has no model).
 
     python demos/tabular_benchmark.py                          # FrozenLake-v1 and Taxi-v4, 5 seeds
-    python demos/tabular_benchmark.py --envs Taxi-v4 --alpha_end 0.05   # config fields are flags
-    python demos/tabular_benchmark.py --envs CartPole-v1 --seeds 3 --episodes 2000 \\
-        --eval-episodes 20 --alpha_start 0.2 --alpha_end 0.05 --alpha_decay_episodes 2000 \\
-        --epsilon_decay_episodes 1000 --epsilon_end 0.01
+    python demos/tabular_benchmark.py --env-id Taxi-v4 --alpha-end 0.05   # config fields are flags
+    python demos/tabular_benchmark.py --env-id CartPole-v1 --seeds 3 --episodes 2000 \\
+        --eval-episodes 20 --alpha-start 0.2 --alpha-end 0.05 --alpha-decay-episodes 2000 \\
+        --epsilon-decay-episodes 1000 --epsilon-end 0.01
 
 Expect about 12 s per FrozenLake seed and 12 s per Taxi seed on one core (2 minutes for the
 default). Targets: FrozenLake within 2 percentage points of the optimum for 4 of 5
@@ -33,10 +33,10 @@ import time
 import gymnasium as gym
 import numpy as np
 
-from minidqn.cli import add_config_flags, config_from_args
 from minidqn.config import QLearningConfig
 from minidqn.discretizer import Discretizer
 from minidqn.evaluation import evaluate
+from minidqn.flags import add_config_flags, config_from_args
 from minidqn.tabular import QLearningAgent
 from minidqn.value_iteration import value_iteration
 
@@ -91,7 +91,7 @@ def print_table(results: list[dict]) -> None:
 
 def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--envs", nargs="+", default=["FrozenLake-v1", "Taxi-v4"])
+    parser.add_argument("--env-id", nargs="+", default=["FrozenLake-v1", "Taxi-v4"])
     parser.add_argument("--seeds", type=int, default=5, help="number of seeds, 0..N-1")
     parser.add_argument("--episodes", type=int, default=20_000, help="training episodes per run")
     parser.add_argument("--eval-episodes", type=int, default=10_000, help="greedy evaluation episodes")
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     config = config_from_args(args, QLearningConfig())
     print(config)
     results = []
-    for env_id in args.envs:
+    for env_id in args.env_id:
         for seed in range(args.seeds):
             results.append(run_seed(env_id, config, seed, args.episodes, args.eval_episodes))
             r = results[-1]
@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
             print(f"{env_id} seed {seed}: greedy {r['mean_return']:.4f}{optimum}, "
                   f"{r['run_seconds']:.1f} s", flush=True)
     print_table(results)
-    for env_id in args.envs:
+    for env_id in args.env_id:
         met = [r["met"] for r in results if r["env_id"] == env_id and r.get("met") is not None]
         slowest = max(r["run_seconds"] for r in results if r["env_id"] == env_id)
         if met:

@@ -41,9 +41,9 @@ import numpy as np
 from gymnasium.wrappers import FlattenObservation
 
 from minidqn import DQNAgent, DQNConfig, QLearningAgent, QLearningConfig
-from minidqn.cli import add_config_flags, config_from_args
 from minidqn.discretizer import Discretizer
 from minidqn.evaluation import EvaluateEvery
+from minidqn.flags import add_config_flags, config_from_args
 from minidqn.plotting import draw_band
 from minidqn.value_iteration import evaluate_policy_exactly, value_iteration
 

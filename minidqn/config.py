@@ -2,7 +2,7 @@
 
 A bad value fails at once with a ValueError naming the field and the allowed range, and NumPy
 scalars become Python values, so that a checkpoint can store a config as JSON and rebuild an
-equal one. Every field is also a command-line flag of the demos (minidqn.cli).
+equal one. Every field is also a command-line flag of the demos (minidqn.flags).
 
     >>> DQNConfig(gamma=1.5)
     Traceback (most recent call last):

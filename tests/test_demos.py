@@ -66,11 +66,17 @@ def test_dqn_runs_on_any_box_discrete_env(env_id):
 
 
 def test_q_divergence_demo_runs_both_losses(tmp_path):
-    runs = _main("q_divergence.py")(["--steps", "900", "--every", "300", "--learning_starts", "100",
+    runs = _main("q_divergence.py")(["--steps", "900", "--eval-every", "300", "--learning_starts", "100",
                                      "--out", str(tmp_path)])
     assert set(runs) == {"huber, δ = 1", "squared error"}
     assert all(len(rows) >= 1 and "q_pre_terminal" in rows[0] for rows in runs.values())
     assert (tmp_path / "q_divergence.png").stat().st_size > 0
+
+
+def test_q_divergence_demo_honours_its_loss_flags(tmp_path):
+    runs = _main("q_divergence.py")(["--steps", "600", "--eval-every", "300", "--learning-starts", "100",
+                                     "--loss", "huber", "--huber-delta", "50", "--out", str(tmp_path)])
+    assert set(runs) == {"huber, δ = 50"}
 
 
 def test_sb3_comparison_is_skipped_with_a_message_when_sb3_is_missing(monkeypatch, capsys):

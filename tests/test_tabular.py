@@ -345,7 +345,7 @@ def test_frozenlake_demo_runs_end_to_end(tmp_path, agg_backend, capsys):
 
 def test_tabular_benchmark_runs_end_to_end(tmp_path):
     benchmark = load_demo("tabular_benchmark")
-    results = benchmark.main(["--envs", "FrozenLake-v1", "Taxi-v4", "--seeds", "1",
+    results = benchmark.main(["--env-id", "FrozenLake-v1", "Taxi-v4", "--seeds", "1",
                               "--episodes", "30", "--eval-episodes", "20",
                               "--json", str(tmp_path / "results.json")])
     assert [r["env_id"] for r in results] == ["FrozenLake-v1", "Taxi-v4"]
