@@ -28,6 +28,7 @@ import numpy as np
 from minidqn.config import QLearningConfig
 from minidqn.evaluation import evaluate
 from minidqn.flags import add_config_flags, config_from_args
+from minidqn.history import Episode
 from minidqn.plotting import draw_q_table, draw_returns
 from minidqn.tabular import QLearningAgent
 from minidqn.value_iteration import value_iteration
@@ -53,10 +54,10 @@ def main(argv: list[str] | None = None) -> dict:
     curve_every = max(1, args.episodes // 20)
     curve = [(0, float(agent.evaluate(eval_env, args.curve_episodes, seed=10_000).mean()))]
 
-    def record_greedy_success(agent: QLearningAgent, step: int) -> bool:
+    def record_greedy_success(agent: QLearningAgent, episode: Episode) -> bool:
         if agent.num_episodes % curve_every == 0:
             success = agent.evaluate(eval_env, args.curve_episodes, seed=10_000 + agent.num_episodes)
-            curve.append((step, float(success.mean())))
+            curve.append((episode.env_steps, float(success.mean())))
         return True
 
     start = time.perf_counter()

@@ -105,7 +105,7 @@ def run_part(part: str, configs: dict, args) -> dict:
             start = time.perf_counter()
             agent.train(env, args.steps, callback=clock, verbose=0)
             seconds = time.perf_counter() - start - clock.eval_seconds
-            clock(agent, agent.num_steps)  # training stops mid-episode: measure the last point now
+            clock.at(agent, agent.num_steps)  # training stops mid-episode: measure the last point now
             row = {"agent": kind, "seed": seed, "env_steps": agent.num_steps, "train_seconds": seconds,
                    "final": clock.values[-1], "steps_to": [clock.first_step_at_least(t) for t in thresholds]}
             if kind == "tabular":  # a state never visited keeps its row of zeros

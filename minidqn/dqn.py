@@ -145,7 +145,9 @@ class DQNAgent:
               checkpoint_path: str | os.PathLike | None = None, checkpoint_every: int | None = None) -> History:
         """Run the DQN loop for `total_steps` env steps; return the history of the episodes it finished.
 
-        `callback(agent, step)` runs at the end of each episode; returning False stops training.
+        `callback(agent, episode)` runs at the end of each episode with its record (a
+        minidqn.history.Episode: return, length, env steps, mean loss, ε, ...); returning False
+        stops training. A list of callbacks runs each in turn.
         A second call continues the counters and the schedules, starting a fresh episode.
         verbose: 0 silent, 1 a progress line every few seconds, 2 a line per episode.
         With `checkpoint_path`, the agent is saved there every `checkpoint_every` env steps, at

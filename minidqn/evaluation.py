@@ -113,7 +113,12 @@ class EvaluateEvery:
         self.eval_seconds = 0.0
         self.start = time.perf_counter()
 
-    def __call__(self, agent, step: int) -> bool:
+    def __call__(self, agent, episode) -> bool:
+        """At an episode's end (the callback of train()): measure if a multiple of `every` is due."""
+        return self.at(agent, episode.env_steps)
+
+    def at(self, agent, step: int) -> bool:
+        """Measure at env step `step` if a multiple of `every` is due (also usable outside train())."""
         if step >= (len(self.points) + 1) * self.every:
             started = time.perf_counter()
             trained = started - self.start - self.eval_seconds  # seconds of training so far

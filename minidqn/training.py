@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 from minidqn.checkpoint import check_writable
-from minidqn.history import History
+from minidqn.history import Episode, History
 from minidqn.validation import is_int
 
 
@@ -42,12 +42,13 @@ class TrainingRun:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if total_steps is None and episodes is None:
             raise ValueError("give total_steps (env steps) or episodes")
-        if callback is not None and not callable(callback):
-            raise TypeError(f"callback must be callable or None, got {callback!r}")
+        callbacks = [] if callback is None else list(callback) if isinstance(callback, (list, tuple)) else [callback]
+        if not all(callable(c) for c in callbacks):
+            raise TypeError(f"callback must be callable, a list of callables, or None; got {callback!r}")
         if verbose not in (0, 1, 2):
             raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
         check_checkpoint_arguments(checkpoint_path, checkpoint_every)
-        self.agent, self.callback, self.episodes = agent, callback, episodes
+        self.agent, self.callbacks, self.episodes = agent, callbacks, episodes
         self.path, self.every = checkpoint_path, checkpoint_every
         self.history, self.progress = History(), Progress(total_steps, verbose)
         # The next multiple of checkpoint_every, counted over all train() calls; -1: never.
@@ -84,13 +85,16 @@ class TrainingRun:
         if done:
             mean_loss = float(np.mean(self.losses)) if self.losses else float("nan")
             mean_q = float(np.mean(self.q_means)) if self.q_means else float("nan")
-            self.history.append(agent.num_episodes, self.episode_return, self.episode_length, agent.num_steps,
-                                epsilon, learning_rate, mean_loss, mean_q,
-                                self.q_max if self.q_max > -math.inf else float("nan"), self.progress.elapsed())
+            episode = Episode(agent.num_episodes, self.episode_return, self.episode_length, agent.num_steps,
+                              epsilon, learning_rate, mean_loss, mean_q,
+                              self.q_max if self.q_max > -math.inf else float("nan"), self.progress.elapsed())
+            self.history.append(episode)
             self.progress.episode(agent, self.history)
             self.episode_return, self.episode_length, self.losses = 0.0, 0, []
             self.q_means, self.q_max = [], -math.inf
-            keep_going = self.callback is None or self.callback(agent, agent.num_steps) is not False
+            # Every callback runs (a list of them: each in turn), and any one returning False stops.
+            # NOTE: a list inside all(), not a generator: a generator would skip the callbacks after a False.
+            keep_going = all([callback(agent, episode) is not False for callback in self.callbacks])  # noqa: C419
             keep_going = keep_going and (self.episodes is None or len(self.history) < self.episodes)
         if agent.num_steps == self.next_save:
             self.save()

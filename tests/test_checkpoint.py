@@ -411,7 +411,7 @@ def test_a_corrupted_byte_is_refused_or_harmless(tmp_path, dqn_checkpoint, data)
 def test_train_writes_a_checkpoint_every_n_env_steps_and_when_it_ends(tmp_path):
     env, path, seen = ConstantEnv(), tmp_path / "run.npz", []
 
-    def look(agent, step):
+    def look(agent, episode):
         if path.exists():
             seen.append(DQNAgent.load(path).num_steps)
 
@@ -425,8 +425,8 @@ def test_train_writes_a_checkpoint_every_n_env_steps_and_when_it_ends(tmp_path):
 
 
 def _interrupt_at(step):
-    def callback(agent, now):
-        if now >= step:
+    def callback(agent, episode):
+        if episode.env_steps >= step:
             raise KeyboardInterrupt
 
     return callback
@@ -480,8 +480,8 @@ def test_a_non_finite_loss_stops_training_at_once_saying_when_and_what_to_try():
 def test_a_nan_weight_stops_training_and_keeps_the_last_good_checkpoint(tmp_path):
     env, path = ConstantEnv(), tmp_path / "run.npz"
 
-    def poison(agent, step):
-        if step >= 250:
+    def poison(agent, episode):
+        if episode.env_steps >= 250:
             agent.online.flat_params[0] = np.nan
 
     agent = DQNAgent(env.observation_space, env.action_space, DQNConfig(learning_starts=20), seed=0)
@@ -494,8 +494,8 @@ def test_a_nan_weight_stops_training_and_keeps_the_last_good_checkpoint(tmp_path
 def test_a_non_finite_weight_is_never_checkpointed_even_before_learning_starts(tmp_path):
     env, path = ConstantEnv(), tmp_path / "run.npz"
 
-    def poison(agent, step):
-        if step >= 150:
+    def poison(agent, episode):
+        if episode.env_steps >= 150:
             agent.target.flat_params[-1] = np.inf  # no gradient step yet: no loss to notice it
 
     agent = DQNAgent(env.observation_space, env.action_space, DQNConfig(learning_starts=10_000), seed=0)

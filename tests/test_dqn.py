@@ -11,7 +11,7 @@ from gymnasium import spaces
 from minidqn.config import DQNConfig
 from minidqn.dqn import DQNAgent
 from minidqn.gradcheck import numerical_gradient, relative_error
-from minidqn.history import History
+from minidqn.history import Episode, History
 from minidqn.keras_rl import keras_rl_target_update
 
 BOX2 = spaces.Box(-1.0, 1.0, (2,), np.float32)
@@ -251,7 +251,7 @@ def test_schedules_do_not_depend_on_how_training_is_split():
 def test_callback_returning_false_stops_training():
     env = OneStateEnv(False)
     agent = DQNAgent(env.observation_space, env.action_space, seed=0)
-    history = agent.train(env, 100, callback=lambda agent, step: step < 7, verbose=0)
+    history = agent.train(env, 100, callback=lambda agent, episode: episode.env_steps < 7, verbose=0)
     assert agent.num_steps == 7 and len(history) == 7
 
 
@@ -269,8 +269,8 @@ def test_same_seed_same_run_different_seed_different_run():
 
 def test_history_writes_csv(tmp_path):
     history = History()
-    history.append(1, 10.0, 10, 10, 0.5, 0.002, float("nan"), float("nan"), float("nan"), 0.01)
-    history.append(2, 12.0, 12, 22, 0.4, 0.001, 0.25, 3.5, 7.25, 0.02)
+    history.append(Episode(1, 10.0, 10, 10, 0.5, 0.002, float("nan"), float("nan"), float("nan"), 0.01))
+    history.append(Episode(2, 12.0, 12, 22, 0.4, 0.001, 0.25, 3.5, 7.25, 0.02))
     history.to_csv(tmp_path / "h.csv")
     lines = (tmp_path / "h.csv").read_text().splitlines()
     assert lines[0] == "episode,episode_return,episode_length,env_steps,epsilon,learning_rate,mean_loss,mean_q,max_q,wall_time"

@@ -202,7 +202,7 @@ def test_same_seed_gives_the_same_run_and_history_writes_csv(tmp_path):
 def test_callback_returning_false_stops_training():
     env = gym.make("FrozenLake-v1")
     agent = QLearningAgent(env.observation_space, env.action_space)
-    history = agent.train(env, episodes=100, callback=lambda agent, step: agent.num_episodes < 7,
+    history = agent.train(env, episodes=100, callback=lambda agent, episode: agent.num_episodes < 7,
                           verbose=0)
     assert len(history) == agent.num_episodes == 7
 

@@ -1,6 +1,8 @@
 """One agent interface: both agents train by env steps through minidqn.training, count alike, return
 the same History and print progress the same way."""
 
+import dataclasses
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -14,7 +16,7 @@ from minidqn.evaluation import (
     success_rate,
     value_against_return,
 )
-from minidqn.history import History
+from minidqn.history import Episode, EpisodeCSV, History
 
 
 def _agents():
@@ -64,7 +66,7 @@ def test_both_agents_refuse_the_same_bad_arguments(kind, kwargs, error, match):
 @pytest.mark.parametrize("kind", [0, 1], ids=["dqn", "tabular"])
 def test_progress_says_done_when_a_callback_stops_training_early(kind, capsys):
     agent, env = _agents()[kind]
-    agent.train(env, 100_000, callback=lambda agent, step: agent.num_episodes < 3, verbose=1)
+    agent.train(env, 100_000, callback=lambda agent, episode: agent.num_episodes < 3, verbose=1)
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last.startswith(f"step {agent.num_steps:>8,}") and last.endswith("done") and "left" not in last
 
@@ -135,3 +137,57 @@ def test_value_against_return_sets_the_prediction_beside_the_discounted_return()
     returns, discounted, predicted = value_against_return(env, lambda obs: 0, lambda obs: 7.0, 0.5, episodes=2, seed=0)
     assert returns.tolist() == [3.0, 3.0] and discounted.tolist() == [1.75, 1.75]  # 1 + 0.5 + 0.25
     assert predicted.tolist() == [7.0, 7.0]
+
+
+def test_the_callback_receives_each_finished_episodes_record():
+    env = OneStateEnv(truncate=True, length=7)
+    agent = DQNAgent(env.observation_space, env.action_space, DQNConfig(learning_starts=8, batch_size=4))
+    seen = []
+    history = agent.train(env, 30, callback=lambda agent, episode: seen.append(episode), verbose=0)
+    assert [e.env_steps for e in seen] == [7, 14, 21, 28] and all(e.episode_length == 7 for e in seen)
+    assert seen == [history[i] for i in range(len(history))]  # the record the history keeps
+    assert seen[-1].epsilon == agent.epsilon(28 - 1) and seen[-1].episode_return == 7.0
+    assert np.isfinite(seen[-1].mean_loss) and np.isnan(seen[0].mean_loss)  # learning began at step 9
+
+
+def test_a_list_of_callbacks_runs_each_and_any_false_stops():
+    env = OneStateEnv(truncate=True, length=5)
+    agent = DQNAgent(env.observation_space, env.action_space, DQNConfig(learning_starts=1000))
+    counted = []
+    agent.train(env, 100, callback=[lambda a, e: counted.append(e.episode), lambda a, e: e.episode < 3], verbose=0)
+    assert counted == [1, 2, 3] and agent.num_steps == 15
+
+
+def test_episode_csv_streams_rows_that_read_back_as_the_history(tmp_path):
+    path = tmp_path / "history.csv"
+    env = OneStateEnv(truncate=True, length=4)
+    agent = DQNAgent(env.observation_space, env.action_space, DQNConfig(learning_starts=2, batch_size=2))
+    lines_seen = []
+
+    def look(agent, episode):  # runs after the writer: the row is on disk when the episode ends
+        lines_seen.append(len(path.read_text().splitlines()))
+
+    with EpisodeCSV(path) as writer:
+        first = agent.train(env, 12, callback=[writer, look], verbose=0)
+    with EpisodeCSV(path) as writer:  # a resumed run appends below the rows already there
+        second = agent.train(env, 8, callback=writer, verbose=0)
+    assert lines_seen == [2, 3, 4]  # the header, then one row per finished episode
+    first.extend(second)
+    read = History.from_csv(path)
+    np.testing.assert_equal(dataclasses.asdict(read), dataclasses.asdict(first))  # nan rows included
+    assert read.episode == [1, 2, 3, 4, 5] and isinstance(read.env_steps[0], int)
+
+
+def test_history_from_csv_skips_a_cut_last_line_and_refuses_other_files(tmp_path):
+    path = tmp_path / "h.csv"
+    history = History()
+    history.append(Episode(1, 10.0, 10, 10, 0.5, 0.002, 0.1, 1.0, 2.0, 0.01))
+    history.to_csv(path)
+    path.write_text(path.read_text() + "2,12.0,1")  # a crash in the middle of a row
+    assert History.from_csv(path).episode == [1]
+    (tmp_path / "other.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(ValueError, match="not a minidqn history"):
+        History.from_csv(tmp_path / "other.csv")
+    with pytest.raises(ValueError, match="not a minidqn history; refusing"):
+        EpisodeCSV(tmp_path / "other.csv")
+    assert (tmp_path / "other.csv").read_text() == "a,b\n1,2\n"  # nothing written to it

@@ -183,8 +183,8 @@ def test_a_periodic_checkpoint_resumes_exactly_like_a_second_train_call(tmp_path
     both start a fresh episode at step k. docs/checkpoints.md says what this does not cover."""
     path, config = tmp_path / "run.npz", DQNConfig(hidden_sizes=(8,), learning_starts=50, batch_size=16)
 
-    def crash_after_300(agent, step):  # any error but Ctrl-C propagates without a final save
-        if step > 300:
+    def crash_after_300(agent, episode):  # any error but Ctrl-C propagates without a final save
+        if episode.env_steps > 300:
             raise RuntimeError("the machine went down")
 
     env = gym.make("CartPole-v1")
