@@ -194,6 +194,16 @@ def read_checkpoint(
     return meta, arrays
 
 
+def kind_of(path: str | os.PathLike) -> str:
+    """The class a minidqn checkpoint holds ("DQNAgent", "GreedyPolicy", ...), read from its
+    format tag; a CheckpointError if it is no minidqn checkpoint."""
+    meta, _ = _read_archive(path, "minidqn")
+    match = _TAG.fullmatch(str(meta.get("format"))) if isinstance(meta, dict) else None
+    if match is None:
+        raise refuse(path, "minidqn", "it has no minidqn format tag")
+    return match[1]
+
+
 def _read_archive(path: str | os.PathLike, kind: str) -> tuple[object, dict[str, np.ndarray]]:
     """The decoded JSON record and the arrays of an .npz at `path`, or a CheckpointError."""
     with open(path, "rb") as f:  # outside the try: a missing or unreadable path keeps its OSError

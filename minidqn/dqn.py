@@ -24,6 +24,7 @@ from minidqn.losses import huber_loss, mse_loss
 from minidqn.nn import MLP
 from minidqn.nstep import NStepTransitions
 from minidqn.optim import Adam
+from minidqn.policy import GreedyPolicy
 from minidqn.replay import PrioritizedReplayBuffer, RingReplayBuffer
 from minidqn.schedules import ConstantSchedule, ExponentialSchedule, LinearSchedule
 from minidqn.target_network import soft_update
@@ -108,17 +109,23 @@ class DQNAgent:
 
     def q_values(self, obs) -> np.ndarray:
         """Q(obs, ·) of the online network: (B, D) -> (B, A), or (D,) -> (A,)."""
-        x = np.asarray(obs, dtype=self.dtype)
-        if x.ndim == 1:
-            return self.online.predict(self.observe(x, "in q_values()")[None])[0]
-        if x.ndim != 2 or x.shape[1] != self.obs_dim or not np.isfinite(x).all():
-            raise ValueError(f"obs must be finite, of shape ({self.obs_dim},) or (B, {self.obs_dim}); got {x.shape}")
-        return self.online.predict(x)
+        x, single = env_api.batch(obs, self.obs_dim, self.dtype)  # (B, D)
+        q = self.online.predict(x)  # (B, A)
+        return q[0] if single else q
+
+    def predict(self, observations) -> np.ndarray:
+        """The greedy actions argmaxₐ Q(s, a), no exploration: (B, D) -> (B,) integers, or (D,) -> a 0-d array."""
+        return self.q_values(observations).argmax(axis=-1)
+
+    def policy(self) -> GreedyPolicy:
+        """The greedy policy alone: a copy of the online network, to act with or to save small
+        (`agent.policy().save(path)`, then `GreedyPolicy.load(path)`; minidqn.policy)."""
+        return GreedyPolicy(self.online.clone(), self.config)
 
     def evaluate(self, env, episodes: int = 10, seed: int = 0, max_steps: int = 100_000) -> np.ndarray:
         """Greedy (ε = 0) returns of `episodes` episodes: (episodes,); the env is reset with `seed`
         first. An episode still running after `max_steps` steps is cut there (minidqn.evaluation)."""
-        env_api.check_spaces(env.observation_space, env.action_space, self.obs_dim, self.n_actions)
+        env_api.check_env(env, self.obs_dim, self.n_actions)
         return evaluate(env, lambda obs: self._act(self.observe(obs, "in evaluation"), 0.0), episodes, seed, max_steps)
 
     # --- learning --------------------------------------------------------------------------
@@ -156,7 +163,7 @@ class DQNAgent:
         from such a state (minidqn.training).
         """
         run = TrainingRun(self, total_steps, callback, verbose, checkpoint_path, checkpoint_every)
-        env_api.check_spaces(env.observation_space, env.action_space, self.obs_dim, self.n_actions)
+        env_api.check_env(env, self.obs_dim, self.n_actions)
         c = self.config
         obs = self.observe(env_api.reset(env, seed=int(self.env_rng.integers(2**31))), self.num_steps)
         self.n_step_transitions.reset()  # a fresh episode: nothing of an earlier call's is folded in

@@ -26,13 +26,32 @@ from gymnasium import spaces
 from minidqn.validation import is_number, is_real
 
 
+def check_env(env, obs_dim: int | None = None, n_actions: int | None = None) -> tuple[int, int]:
+    """check_spaces of env's spaces, after refusing a vector env (gymnasium.vector: N envs stepped
+    at once, whose spaces are batches), which an agent that steps one env cannot use."""
+    if hasattr(env, "num_envs"):  # gymnasium.vector.VectorEnv and its wrappers
+        raise ValueError(f"this is a vector env ({env.num_envs} envs stepped together, from gym.make_vec or "
+                         "gymnasium.vector); minidqn's agents step one env: pass gym.make(env_id) instead")
+    return check_spaces(env.observation_space, env.action_space, obs_dim, n_actions)
+
+
 def check_spaces(observation_space, action_space, obs_dim: int | None = None, n_actions: int | None = None):
-    """(D, A) for a Box observation of shape (D,) and Discrete(A) actions; ValueError otherwise."""
+    """(D, A) for a Box observation of shape (D,) and Discrete(A) actions; a ValueError that says
+    what to do otherwise."""
     is_box = isinstance(observation_space, spaces.Box)
     if not (is_box and len(observation_space.shape) == 1 and observation_space.shape[0] >= 1):
+        if isinstance(observation_space, spaces.Discrete):
+            advice = ("Wrap the env in gymnasium.wrappers.FlattenObservation, which turns a Discrete "
+                      "observation into a one-hot vector (the command line does this itself).")
+        elif is_box and len(observation_space.shape) == 2 and isinstance(action_space, spaces.MultiDiscrete):
+            advice = ("These look like the spaces of a vector env (a batch of observations, one action per "
+                      "env): minidqn's agents step one env, so pass gym.make(env_id), not gym.make_vec.")
+        elif is_box and len(observation_space.shape) > 1:
+            advice = "Flatten images (gymnasium.wrappers.FlattenObservation) to use the MLP."
+        else:
+            advice = "Wrap it in gymnasium.wrappers.FlattenObservation if it can be flattened."
         raise ValueError(
-            "DQNAgent supports a Box observation space of shape (D,) (a flat vector); got "
-            f"{observation_space}. Flatten images or wrap Discrete observations as one-hot vectors."
+            f"DQNAgent supports a Box observation space of shape (D,) (a flat vector); got {observation_space}. {advice}"
         )
     if not isinstance(action_space, spaces.Discrete) or int(action_space.start) != 0:
         raise ValueError(f"DQNAgent supports Discrete(n) action spaces starting at 0; got {action_space}")
@@ -90,6 +109,20 @@ def observation(obs, shape: tuple[int, ...], dtype, at: int | str) -> np.ndarray
     if not np.isfinite(x).all():
         raise ValueError(f"the observation {when(at)} holds NaN or inf (as {np.dtype(dtype).name}): {_short(obs)}")
     return x
+
+
+def batch(observations, obs_dim: int, dtype) -> tuple[np.ndarray, bool]:
+    """(x, single): observations given to an agent as (B, D) in `dtype`, and whether they were one
+    observation (D,); a ValueError unless they are finite real numbers of one of those shapes."""
+    x = np.asarray(observations)
+    if x.dtype.kind not in "biuf":
+        raise TypeError(f"observations must be real numbers, got an array of {x.dtype}")
+    x = x.astype(dtype, copy=False)
+    if not (x.shape == (obs_dim,) or (x.ndim == 2 and x.shape[1] == obs_dim)):
+        raise ValueError(f"observations must have shape ({obs_dim},) or (B, {obs_dim}), got {x.shape}")
+    if not np.isfinite(x).all():
+        raise ValueError("observations hold NaN or inf")
+    return (x[None], True) if x.ndim == 1 else (x, False)
 
 
 def when(at: int | str) -> str:
