@@ -98,11 +98,12 @@ class EvaluateEvery:
     `values[k]` what `measure(agent, step)` returned. By default that is the greedy mean return of
     `episodes` episodes on `env`, seeded by `seed + step`. `eval_seconds` is the time spent
     measuring and `train_seconds[k]` the time spent training until steps[k], both counted from
-    the callback's creation, so create it just before train().
+    the callback's creation, so create it just before train(). For an agent that has trained
+    before, `start` (its num_steps) makes the first measurement the first multiple after it.
     """
 
     def __init__(self, every: int, env=None, episodes: int = 10, seed: int = 10_000,
-                 measure: Callable | None = None, verbose: bool = False):
+                 measure: Callable | None = None, verbose: bool = False, start: int = 0):
         if not (is_int(every) and every >= 1):
             raise ValueError(f"every must be a positive integer (env steps), got {every!r}")
         if measure is None and env is None:
@@ -110,6 +111,7 @@ class EvaluateEvery:
         self.every, self.verbose = every, verbose
         self.measure = measure or (lambda agent, step: float(agent.evaluate(env, episodes, seed=seed + step).mean()))
         self.points, self.steps, self.values, self.train_seconds = [], [], [], []
+        self.next_point = (start // every + 1) * every  # the first multiple after `start` (a resumed run's step)
         self.eval_seconds = 0.0
         self.start = time.perf_counter()
 
@@ -119,13 +121,14 @@ class EvaluateEvery:
 
     def at(self, agent, step: int) -> bool:
         """Measure at env step `step` if a multiple of `every` is due (also usable outside train())."""
-        if step >= (len(self.points) + 1) * self.every:
+        if step >= self.next_point:
             started = time.perf_counter()
             trained = started - self.start - self.eval_seconds  # seconds of training so far
             value = self.measure(agent, step)
             self.eval_seconds += time.perf_counter() - started
-            while step >= (len(self.points) + 1) * self.every:
-                self.points.append((len(self.points) + 1) * self.every)
+            while step >= self.next_point:
+                self.points.append(self.next_point)
+                self.next_point += self.every
                 self.steps.append(step)
                 self.values.append(value)
                 self.train_seconds.append(trained)

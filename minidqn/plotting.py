@@ -192,6 +192,26 @@ def animate_cartpole(states: np.ndarray, path, fps: int = 25, every: int = 2, ti
     plt.close(fig)
 
 
+def animate_frames(frames: list[np.ndarray], path, fps: int = 30, every: int = 2, title: str = "") -> None:
+    """Save a GIF of RGB frames (each (H, W, 3), as env.render() gives them with
+    render_mode="rgb_array"), one frame every `every` steps."""
+    height, width = frames[0].shape[:2]
+    fig = plt.figure(figsize=(width / 100, height / 100 + 0.3), dpi=100)
+    ax = fig.add_axes((0, 0, 1, height / (height + 30)))
+    ax.axis("off")
+    image = ax.imshow(frames[0])
+    fig.suptitle(title, fontsize=9, y=0.99)
+    label = ax.text(0.01, 0.98, "", transform=ax.transAxes, fontsize=8, va="top", color="black")
+
+    def draw(t):
+        image.set_data(frames[t])
+        label.set_text(f"step {t}")
+        return image, label
+
+    FuncAnimation(fig, draw, frames=range(0, len(frames), every), blit=True).save(path, writer=PillowWriter(fps=fps))
+    plt.close(fig)
+
+
 def draw_band(
     ax: Axes, x: np.ndarray, curves: np.ndarray, label: str, color: str | None = None, center: str = "mean"
 ) -> None:

@@ -1,0 +1,174 @@
+"""The command line end to end, as a user runs it: train, evaluate, record, resume, plot, and its errors."""
+
+import json
+import os
+import subprocess
+import sys
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from minidqn import DQNAgent, DQNConfig
+from minidqn.cli import build_parser, run
+from minidqn.history import History
+from minidqn.policy import GreedyPolicy
+from minidqn.presets import PRESETS, preset_for
+
+TINY = ["--learning-starts", "100", "--eval-every", "300", "--eval-episodes", "3", "--verbose", "0"]
+
+
+@pytest.fixture(scope="module")
+def cartpole_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    summary = run(["train", "CartPole-v1", "--steps", "900", "--out", str(out), "--lr-end", "none", *TINY])
+    return out, summary
+
+
+def test_train_writes_the_run_folder_a_user_is_promised(cartpole_run):
+    out, _ = cartpole_run
+    for name in ("agent.npz", "policy.npz", "run.json", "history.csv", "evaluations.csv", "learning_curve.png",
+                 "summary.json"):
+        assert (out / name).stat().st_size > 0, name
+    agent = DQNAgent.load(out / "agent.npz")
+    assert agent.num_steps == 900 and agent.config.lr_end is None  # `none` reached the config
+    history = History.from_csv(out / "history.csv")
+    assert len(history) == agent.num_episodes and history.env_steps[-1] <= 900
+    saved = json.loads((out / "summary.json").read_text())
+    assert saved["target"] == 475 and saved["solved"] == bool(np.mean(saved["returns"]) >= 475)
+    assert len(saved["returns"]) == 3 == saved["final_evaluation"]["episodes"]
+    assert json.loads((out / "run.json").read_text())["env_id"] == "CartPole-v1"
+    steps = [float(line.split(",")[0]) for line in (out / "evaluations.csv").read_text().splitlines()[1:]]
+    assert len(steps) == 2 and 300 <= steps[0] < 600 <= steps[1] < 900  # at the first episode end past each 300
+
+
+def test_evaluate_prints_mean_and_std_for_a_folder_an_agent_or_a_policy(cartpole_run, capsys):
+    out, _ = cartpole_run
+    by_folder = run(["evaluate", str(out), "--episodes", "4", "--seed", "2"])
+    by_agent = run(["evaluate", str(out / "agent.npz"), "--episodes", "4", "--seed", "2"])
+    np.testing.assert_array_equal(by_folder, by_agent)  # the policy file acts as the agent does
+    text = capsys.readouterr().out
+    assert f"mean {by_folder.mean():.1f} ± {by_folder.std():.1f} (std)" in text and "needs a mean ≥ 475" in text
+
+
+def test_record_draws_cartpole_without_pygame(cartpole_run, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pygame", None)  # CartPole is drawn by matplotlib from its state
+    out, _ = cartpole_run
+    run(["record", str(out), "--out", str(tmp_path / "cartpole.gif"), "--max-steps", "30"])
+    assert (tmp_path / "cartpole.gif").read_bytes()[:6] == b"GIF89a"
+
+
+def test_record_draws_any_env_that_renders_rgb_frames(tmp_path):
+    pytest.importorskip("pygame")  # gymnasium's renderer for Acrobot
+    run(["train", "Acrobot-v1", "--steps", "300", "--out", str(tmp_path), *TINY])
+    total = run(["record", str(tmp_path), "--out", str(tmp_path / "acrobot.gif"), "--max-steps", "20"])
+    assert (tmp_path / "acrobot.gif").read_bytes()[:6] == b"GIF89a" and total == -20.0  # 20 steps of −1
+
+
+def test_resume_trains_on_and_appends_to_the_record(tmp_path):
+    run(["train", "CartPole-v1", "--steps", "600", "--out", str(tmp_path), *TINY])
+    first = History.from_csv(tmp_path / "history.csv")
+    run(["resume", str(tmp_path), "--steps", "400", "--verbose", "0"])
+    both = History.from_csv(tmp_path / "history.csv")
+    assert DQNAgent.load(tmp_path / "agent.npz").num_steps == 1000
+    assert both.episode[: len(first)] == first.episode and both.episode == list(range(1, len(both) + 1))
+    steps = [float(line.split(",")[0]) for line in (tmp_path / "evaluations.csv").read_text().splitlines()[1:]]
+    assert steps == sorted(steps) and steps[-1] >= 900
+
+
+def test_resume_after_a_crash_drops_the_records_past_the_last_checkpoint(tmp_path):
+    run(["train", "CartPole-v1", "--steps", "600", "--out", str(tmp_path), *TINY])
+    agent = DQNAgent.load(tmp_path / "agent.npz")
+    with open(tmp_path / "history.csv", "a") as f:  # rows a crashed run wrote after its checkpoint
+        f.write(f"{agent.num_episodes + 1},9.0,9,609,0.5,0.001,1.0,1.0,1.0,0.1\n")
+    run(["resume", str(tmp_path), "--steps", "300", "--verbose", "0"])
+    history = History.from_csv(tmp_path / "history.csv")
+    assert history.episode == list(range(1, len(history) + 1))  # no episode number twice
+    assert 609 not in history.env_steps or history.episode_length[history.env_steps.index(609)] != 9
+
+
+def test_plot_redraws_the_figure_from_a_saved_history(cartpole_run, tmp_path):
+    out, _ = cartpole_run
+    run(["plot", str(out / "history.csv"), "--out", str(tmp_path / "again.png")])
+    assert (tmp_path / "again.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+class _NoThreshold(gym.Env):
+    """A two-action env registered without a reward threshold: reward 1 for action 1, 20 steps."""
+
+    observation_space = gym.spaces.Box(-1.0, 1.0, (2,), np.float32)
+    action_space = gym.spaces.Discrete(2)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return np.zeros(2, np.float32), {}
+
+    def step(self, action):
+        self.t += 1
+        return np.full(2, self.t / 20, np.float32), float(action), False, self.t >= 20, {}
+
+
+def test_an_env_without_a_reward_threshold_reports_returns_and_no_verdict(tmp_path, capsys):
+    gym.register("minidqn-test/NoThreshold-v0", entry_point=_NoThreshold)
+    summary = run(["train", "minidqn-test/NoThreshold-v0", "--steps", "400", "--out", str(tmp_path), *TINY])
+    text = capsys.readouterr().out
+    assert summary["solved"] is None and summary["target"] is None and "no reward threshold" in text
+    assert "SOLVED" not in text and "not solved" not in text
+    given = run(["train", "minidqn-test/NoThreshold-v0", "--steps", "400", "--out", str(tmp_path), "--target", "1",
+                 *TINY])
+    assert given["solved"] is True  # every return of 20 steps is at least 1
+
+
+def test_a_discrete_observation_env_is_one_hot_encoded_by_the_command_line(tmp_path):
+    run(["train", "FrozenLake-v1", "--steps", "300", "--out", str(tmp_path), *TINY])
+    policy = GreedyPolicy.load(tmp_path / "policy.npz")
+    assert policy.obs_dim == 16
+
+
+def test_the_preset_is_the_starting_point_and_a_flag_changes_one_field(tmp_path):
+    run(["train", "CartPole-v0", "--steps", "200", "--out", str(tmp_path), "--gamma", "0.9", *TINY])
+    config = DQNAgent.load(tmp_path / "agent.npz").config
+    assert config == DQNConfig(**{**PRESETS["CartPole-v0"].config.__dict__, "gamma": 0.9, "learning_starts": 100})
+
+
+def test_train_help_shows_the_envs_preset_values():
+    text = " ".join(build_parser("LunarLander-v3").format_help().split())  # the top level
+    train_help = " ".join(build_parser("LunarLander-v3")._subparsers._group_actions[0].choices["train"]
+                          .format_help().split())
+    assert "train" in text
+    assert "widths of the hidden ReLU layers (default: 256 256)" in train_help
+    assert f"budget, {preset_for('LunarLander-v3').steps:,})" in train_help
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "NoSuchEnv-v0"], "cannot make 'NoSuchEnv-v0'"),
+    (["train", "CartPole-v1", "--gamma", "3"], "DQNConfig.gamma must be a number in"),
+    (["train", "Pendulum-v1", "--steps", "10"], "Discrete"),
+    (["evaluate", "no/such/run"], "No such file"),
+    (["resume", "no/such/run", "--steps", "10"], "holds no run.json"),
+])
+def test_bad_input_exits_with_a_message_naming_it(argv, message, tmp_path):
+    with pytest.raises(SystemExit) as stop:
+        run([*argv, *(["--out", str(tmp_path)] if argv[0] == "train" else [])])
+    assert message in str(stop.value)
+
+
+def test_bad_flags_exit_through_argparse_naming_the_flag(capsys):
+    with pytest.raises(SystemExit):
+        run(["train", "CartPole-v1", "--steps", "0"])
+    assert "--steps" in capsys.readouterr().err
+
+
+def test_python_dash_m_minidqn_lists_the_presets_and_exits_zero():
+    result = subprocess.run([sys.executable, "-m", "minidqn", "presets"], check=False, capture_output=True, text=True,
+                            env={**os.environ, "MPLBACKEND": "Agg"}, timeout=120)
+    assert result.returncode == 0 and all(name in result.stdout for name in PRESETS)
+
+
+def test_lunarlander_trains_briefly_from_its_preset(tmp_path):
+    pytest.importorskip("Box2D")  # the box2d extra
+    summary = run(["train", "LunarLander-v3", "--steps", "600", "--out", str(tmp_path), "--eval-every", "600",
+                   "--eval-episodes", "1", "--verbose", "0"])
+    assert summary["env_steps"] == 600 and summary["target"] == 200
+    assert DQNAgent.load(tmp_path / "agent.npz").config.hidden_sizes == (256, 256)
