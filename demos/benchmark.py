@@ -1,17 +1,20 @@
-"""Benchmark DQN on CartPole-v1 over several seeds: steps and seconds to solve, stability, speed.
+"""Benchmark DQN on any env over several seeds: steps and seconds to solve, stability, speed.
 
 For each seed, in parallel worker processes, the agent trains for --steps env steps. At the end
 of the first episode after every --eval-every steps it is evaluated greedily for 10 episodes on a
 separate env; the first evaluation with a mean ≥ the env's reward threshold (475 on CartPole-v1,
 195 on v0) marks the steps and seconds to solve. After training, the final policy is evaluated
-for 20 episodes: it "holds" if that mean is still at or above the threshold.
-Throughput is env steps per second of training (evaluation time excluded).
+for 20 episodes: it "holds" if that mean is still at or above the threshold. An env without a
+reward threshold (and no --target) reports its final returns and calls no seed solved.
+Throughput is env steps per second of training (evaluation time excluded); wall seconds include
+the evaluations. The config and budget start from the env's preset (minidqn.presets).
 
     python demos/benchmark.py                              # 10 seeds, default DQNConfig
     python demos/benchmark.py --seeds 3 --lr 5e-4          # any DQNConfig field is a flag
     python demos/benchmark.py --workers 1                  # one process: honest wall-clock times
     python demos/benchmark.py --compare-sb3                # also time Stable-Baselines3's DQN
     python demos/benchmark.py --preset keras-rl            # the tutorial: CartPole-v0, 5,000 steps
+    python demos/benchmark.py --env-id LunarLander-v3 --seeds 5 --eval-every 10000   # another preset
 
 Expect 20–40 s per seed per worker on a 2-core machine (221 and 369 s for ten seeds in one
 process, on two days).
@@ -38,7 +41,7 @@ from minidqn.config import DQNConfig
 from minidqn.dqn import DQNAgent
 from minidqn.evaluation import EvaluateEvery
 from minidqn.flags import add_config_flags, config_from_args
-from minidqn.keras_rl import keras_rl_config
+from minidqn.presets import preset_for
 
 
 def run_seed(job: dict) -> dict:
@@ -47,21 +50,22 @@ def run_seed(job: dict) -> dict:
     env, eval_env = gym.make(job["env_id"]), gym.make(job["env_id"])
     if job.get("wrap") is not None:  # a change to the training env only (demos/ablation.py)
         env = job["wrap"](env)
-    threshold = env.spec.reward_threshold
+    threshold = job.get("target") if job.get("target") is not None else env.spec.reward_threshold
     agent = DQNAgent(env.observation_space, env.action_space, config, seed=seed)
     evaluate_every = EvaluateEvery(job["eval_every"], eval_env, episodes=10)  # greedy mean of 10 episodes
     start = time.perf_counter()
     agent.train(env, job["steps"], callback=evaluate_every, verbose=0)
     train_seconds = time.perf_counter() - start - evaluate_every.eval_seconds
     final = float(agent.evaluate(eval_env, episodes=20, seed=99_999).mean())
-    solved = evaluate_every.first_step_at_least(threshold)
+    solved = None if threshold is None else evaluate_every.first_step_at_least(threshold)
     seconds = None if solved is None else evaluate_every.train_seconds[evaluate_every.steps.index(solved)]
     return {
         "seed": seed,
         "steps_to_solve": solved,
         "seconds_to_solve": seconds,
         "final_mean_20": final,
-        "final_holds": final >= threshold,
+        "final_holds": None if threshold is None else final >= threshold,
+        "wall_seconds": time.perf_counter() - start,
         "threshold": threshold,
         "train_seconds": train_seconds,
         "steps_per_second": agent.num_steps / train_seconds,
@@ -72,35 +76,49 @@ def run_seed(job: dict) -> dict:
 def summarize(results: list[dict], steps: int) -> dict:
     solve_steps = [r["steps_to_solve"] for r in results if r["steps_to_solve"] is not None]
     solve_secs = [r["seconds_to_solve"] for r in results if r["seconds_to_solve"] is not None]
+    has_target = results[0]["threshold"] is not None
+    finals = [r["final_mean_20"] for r in results]
     return {
         "seeds": len(results),
-        "solved": len(solve_steps),
+        "solved": len(solve_steps) if has_target else None,
         "median_steps_to_solve": float(np.median(solve_steps)) if len(solve_steps) == len(results) else None,
         "max_steps_to_solve": max(solve_steps) if len(solve_steps) == len(results) else None,
         "median_seconds_to_solve": float(np.median(solve_secs)) if len(solve_secs) == len(results) else None,
-        "final_holds": sum(r["final_holds"] for r in results),
+        "final_holds": sum(r["final_holds"] for r in results) if has_target else None,
+        "mean_final": float(np.mean(finals)),
+        "min_final": float(np.min(finals)),
         "median_steps_per_second": float(np.median([r["steps_per_second"] for r in results])),
+        "median_wall_seconds": float(np.median([r["wall_seconds"] for r in results])),
         "steps": steps,
     }
 
 
 def print_table(results: list[dict], summary: dict) -> None:
     threshold = results[0]["threshold"]
-    print(f"{'seed':>4}  {f'steps to {threshold:g}':>12}  {f's to {threshold:g}':>8}  {'final (20 ep)':>13}  {'holds':>5}  {'steps/s':>7}")
+    target = "-" if threshold is None else f"{threshold:g}"
+    print(f"{'seed':>4}  {f'steps to {target}':>12}  {f's to {target}':>8}  {'final (20 ep)':>13}  {'holds':>5}  "
+          f"{'steps/s':>7}  {'wall s':>6}")
     for r in results:
         steps = "never" if r["steps_to_solve"] is None else f"{r['steps_to_solve']:,}"
         secs = "-" if r["seconds_to_solve"] is None else f"{r['seconds_to_solve']:.1f}"
-        print(f"{r['seed']:>4}  {steps:>12}  {secs:>8}  {r['final_mean_20']:>13.1f}  "
-              f"{'yes' if r['final_holds'] else 'NO':>5}  {r['steps_per_second']:>7,.0f}")
+        holds = "-" if r["final_holds"] is None else "yes" if r["final_holds"] else "NO"
+        print(f"{r['seed']:>4}  {steps if threshold is not None else '-':>12}  {secs:>8}  {r['final_mean_20']:>13.1f}  "
+              f"{holds:>5}  {r['steps_per_second']:>7,.0f}  {r['wall_seconds']:>6.0f}")
     s = summary
 
     def shown(value, form: str) -> str:  # a median over seeds that did not all solve is not defined
         return "n/a" if value is None else format(value, form)
 
+    print(f"final greedy mean (20 episodes) over {s['seeds']} seeds: mean {s['mean_final']:.1f}, lowest "
+          f"{s['min_final']:.1f}; median {s['median_steps_per_second']:,.0f} steps/s, "
+          f"{s['median_wall_seconds']:.0f} s per run")
+    if threshold is None:
+        print("no reward threshold (give --target): no seed is called solved")
+        return
     print(f"solved {s['solved']}/{s['seeds']} within {s['steps']:,} steps; median steps to solve "
           f"{shown(s['median_steps_to_solve'], ',.0f')}; max {shown(s['max_steps_to_solve'], ',')}; median seconds "
           f"{shown(s['median_seconds_to_solve'], '.1f')}; final policy holds "
-          f"{s['final_holds']}/{s['seeds']}; median {s['median_steps_per_second']:,.0f} steps/s")
+          f"{s['final_holds']}/{s['seeds']}")
 
 
 def compare_sb3(config: DQNConfig, env_id: str, steps: int) -> dict:
@@ -158,11 +176,15 @@ def compare_sb3(config: DQNConfig, env_id: str, steps: int) -> dict:
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", choices=["default", "keras-rl"], default="default",
-                        help="keras-rl: the tutorial's config, CartPole-v0 and 5,000 steps, unless overridden")
-    parser.add_argument("--env-id", help="default: CartPole-v1 (keras-rl preset: CartPole-v0)")
+                        help="keras-rl: the tutorial's config, CartPole-v0 and 5,000 steps (the same as --env-id "
+                             "CartPole-v0, whose preset it is)")
+    parser.add_argument("--env-id", default="CartPole-v1", help="any gymnasium id; its preset (minidqn.presets) "
+                        "gives the config and the budget, if it has one")
+    parser.add_argument("--target", type=float, help="mean greedy return that counts as solved "
+                        "(default: the env's reward threshold)")
     parser.add_argument("--seeds", type=int, default=10, help="number of seeds, 0..N-1")
     parser.add_argument("--seed", type=int, default=0, help="the first seed: seeds are seed..seed+N-1")
-    parser.add_argument("--steps", type=int, help="env steps per seed (default: 50,000; keras-rl: 5,000)")
+    parser.add_argument("--steps", type=int, help="env steps per seed (default: the preset's budget; 50,000)")
     parser.add_argument("--eval-every", type=int, default=1000, help="K: env steps between evaluations")
     parser.add_argument("--workers", type=int, default=2, help="parallel processes")
     parser.add_argument("--json", default="runs/benchmark.json", help="where to write the results")
@@ -171,18 +193,18 @@ def main(argv=None) -> dict:
     parser.add_argument("--sb3-steps", type=int, default=5000, help="env steps timed after warm-up, per library")
     add_config_flags(parser, DQNConfig)
     args = parser.parse_args(argv)
-    keras_rl = args.preset == "keras-rl"
-    config = config_from_args(args, keras_rl_config() if keras_rl else DQNConfig())
-    if args.env_id is None:
-        args.env_id = "CartPole-v0" if keras_rl else "CartPole-v1"
+    if args.preset == "keras-rl":
+        args.env_id = "CartPole-v0"
+    preset = preset_for(args.env_id)
+    config = config_from_args(args, preset.config)
     if args.steps is None:
-        args.steps = 5_000 if keras_rl else 50_000
+        args.steps = preset.steps
     for name in ("seeds", "steps", "eval_every", "workers"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be a positive integer, got {getattr(args, name)}")
     print(config)
     jobs = [{"config": dataclasses.asdict(config), "seed": seed, "env_id": args.env_id,
-             "steps": args.steps, "eval_every": args.eval_every}
+             "steps": args.steps, "eval_every": args.eval_every, "target": args.target}
             for seed in range(args.seed, args.seed + args.seeds)]
     start = time.perf_counter()
     results = []
@@ -196,7 +218,7 @@ def main(argv=None) -> dict:
     print_table(results, summary)
     print(f"total wall time {time.perf_counter() - start:.0f} s with {args.workers} worker(s)")
     report = {"config": dataclasses.asdict(config), "args": {k: v for k, v in vars(args).items()
-              if k in ("env_id", "seeds", "seed", "steps", "eval_every", "workers")},
+              if k in ("env_id", "seeds", "seed", "steps", "eval_every", "workers", "target")},
               "summary": summary, "results": results}
     if args.compare_sb3:
         report["sb3"] = compare_sb3(config, args.env_id, args.sb3_steps)

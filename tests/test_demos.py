@@ -5,6 +5,7 @@ import runpy
 from pathlib import Path
 
 import gymnasium as gym
+import numpy as np
 import pytest
 
 from minidqn import DQNAgent, DQNConfig
@@ -63,6 +64,27 @@ def test_dqn_runs_on_any_box_discrete_env(env_id):
     agent.train(env, 300, verbose=0)
     assert agent.num_updates == 250
     assert agent.act(env.reset(seed=0)[0]) in range(env.action_space.n)
+
+
+def test_benchmark_demo_on_an_env_without_a_threshold_reports_returns(tmp_path, capsys):
+    gym.register("minidqn-test/Endless-v0", entry_point=lambda: gym.wrappers.TimeLimit(_Endless(), 30))
+    report = _main("benchmark.py")(["--env-id", "minidqn-test/Endless-v0", "--seeds", "1", "--steps", "300",
+                                    "--eval-every", "100", "--workers", "1", "--learning-starts", "50",
+                                    "--json", str(tmp_path / "b.json")])
+    assert report["summary"]["solved"] is None and report["results"][0]["final_holds"] is None
+    assert "no reward threshold" in capsys.readouterr().out
+
+
+class _Endless(gym.Env):
+    observation_space = gym.spaces.Box(-1.0, 1.0, (1,), np.float32)
+    action_space = gym.spaces.Discrete(2)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        return np.zeros(1, np.float32), {}
+
+    def step(self, action):
+        return np.zeros(1, np.float32), float(action), False, False, {}
 
 
 def test_q_divergence_demo_runs_both_losses(tmp_path):
