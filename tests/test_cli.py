@@ -172,3 +172,14 @@ def test_lunarlander_trains_briefly_from_its_preset(tmp_path):
                    "--eval-episodes", "1", "--verbose", "0"])
     assert summary["env_steps"] == 600 and summary["target"] == 200
     assert DQNAgent.load(tmp_path / "agent.npz").config.hidden_sizes == (256, 256)
+
+
+def test_every_preset_names_a_registered_env_and_fits_its_spaces():
+    for env_id, preset in PRESETS.items():
+        spec = gym.spec(env_id)  # raises for an id gymnasium does not know
+        assert preset.name == env_id and preset.steps >= 1 and spec.reward_threshold is not None
+        if env_id.startswith("LunarLander") and __import__("importlib").util.find_spec("Box2D") is None:
+            continue
+        env = gym.make(env_id)
+        DQNAgent(env.observation_space, env.action_space, preset.config)  # the network fits the env
+    assert preset_for("NoPreset-v0").config == DQNConfig() and preset_for("NoPreset-v0").name == "defaults"
