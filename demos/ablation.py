@@ -4,7 +4,8 @@ The tutorial names Double DQN, dueling heads and prioritized replay as the next 
 the target network and experience replay are what make DQN stable. Each row below changes one
 thing and is trained on --seeds seeds for --steps env steps, measured as demos/benchmark.py
 measures (a greedy mean of 10 episodes every --eval-every steps; "holds": the final 20-episode
-mean still at the env's threshold):
+mean still at the env's threshold; "mean final" and "lowest": the mean and the lowest of those
+final means over the seeds):
 
     plain          no Double DQN, no dueling head, one-step targets, uniform replay
     + double       plain with Double DQN                    (van Hasselt et al., 2016)
@@ -78,6 +79,8 @@ def summarize(name: str, results: list[dict]) -> dict:
             "median_steps": float(np.median(solved)) if len(solved) == len(results) else None,
             "median_steps_of_solved": float(np.median(solved)) if solved else None,
             "holds": sum(r["final_holds"] for r in results),
+            "mean_final": float(np.mean([r["final_mean_20"] for r in results])),
+            "lowest_final": float(np.min([r["final_mean_20"] for r in results])),
             "steps_per_second": float(np.median([r["steps_per_second"] for r in results]))}
 
 
@@ -132,12 +135,13 @@ def main(argv: list[str] | None = None) -> dict:
                   f"final {result['final_mean_20']:.1f}, {result['steps_per_second']:,.0f} steps/s", flush=True)
     table = [summarize(name, results) for name, results in rows.items()]
     print(f"\n{args.env_id}, {args.seeds} seeds, {args.steps:,} steps each")
-    print(f"{'row':<15} {'solved':>6} {'median steps':>12} {'holds':>5} {'steps/s':>8}")
+    print(f"{'row':<15} {'solved':>6} {'median steps':>12} {'holds':>5} {'steps/s':>8} {'mean final':>10} "
+          f"{'lowest':>7}")
     for t in table:
         median = t["median_steps"] if t["median_steps"] is not None else t["median_steps_of_solved"]
         shown = "n/a" if median is None else f"{median:,.0f}" + ("" if t["median_steps"] is not None else "*")
         print(f"{t['row']:<15} {t['solved']:>4}/{t['seeds']} {shown:>12} {t['holds']:>3}/{t['seeds']} "
-              f"{t['steps_per_second']:>8,.0f}")
+              f"{t['steps_per_second']:>8,.0f} {t['mean_final']:>10.1f} {t['lowest_final']:>7.1f}")
     print("* the median of the seeds that solved")
     name = args.env_id.split("-")[0].lower()
     report = {"env_id": args.env_id, "args": {k: str(v) for k, v in vars(args).items()}, "table": table,
