@@ -191,3 +191,10 @@ def test_history_from_csv_skips_a_cut_last_line_and_refuses_other_files(tmp_path
     with pytest.raises(ValueError, match="not a minidqn history; refusing"):
         EpisodeCSV(tmp_path / "other.csv")
     assert (tmp_path / "other.csv").read_text() == "a,b\n1,2\n"  # nothing written to it
+
+
+def test_evaluate_every_for_a_resumed_agent_starts_at_the_next_multiple():
+    clock = EvaluateEvery(10, measure=lambda agent, step: step, start=25)
+    for step in (27, 29, 31, 44, 52):
+        clock.at(None, step)
+    assert clock.points == [30, 40, 50] and clock.steps == [31, 44, 52]  # not 10 and 20 at step 27
