@@ -175,9 +175,9 @@ def compare_sb3(config: DQNConfig, env_id: str, steps: int) -> dict:
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--preset", choices=["default", "keras-rl"], default="default",
-                        help="keras-rl: the tutorial's config, CartPole-v0 and 5,000 steps (the same as --env-id "
-                             "CartPole-v0, whose preset it is)")
+    parser.add_argument("--preset", choices=["env", "keras-rl", "none"], default="env",
+                        help="env: the env's preset (minidqn.presets); keras-rl: the tutorial's config, CartPole-v0 "
+                             "and 5,000 steps (CartPole-v0's preset); none: DQNConfig() and 50,000 steps")
     parser.add_argument("--env-id", default="CartPole-v1", help="any gymnasium id; its preset (minidqn.presets) "
                         "gives the config and the budget, if it has one")
     parser.add_argument("--target", type=float, help="mean greedy return that counts as solved "
@@ -195,7 +195,7 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     if args.preset == "keras-rl":
         args.env_id = "CartPole-v0"
-    preset = preset_for(args.env_id)
+    preset = preset_for("" if args.preset == "none" else args.env_id)
     config = config_from_args(args, preset.config)
     if args.steps is None:
         args.steps = preset.steps
