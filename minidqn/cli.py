@@ -158,7 +158,7 @@ def command_resume(args: argparse.Namespace) -> dict:
 # --- evaluate, record, plot --------------------------------------------------------------------
 def command_evaluate(args: argparse.Namespace) -> np.ndarray:
     policy, run = load_policy(args.path)
-    env = make_env(args.env_id or run["env_id"], run.get("max_episode_steps"))
+    env = make_env(_env_id(args.env_id, run, args.path), run.get("max_episode_steps"))
     returns = np.array([play_episode(env, policy.act, args.seed if i == 0 else None)[0] for i in range(args.episodes)])
     target = reward_target(env, args.target if args.target is not None else run.get("target"))
     print(f"{env.spec.id}, greedy, {args.episodes} episodes: {_spread(returns)}" + _verdict(returns, target))
@@ -174,7 +174,7 @@ def record(path: Path, gif: Path, seed: int = 0, max_steps: int | None = None, e
     from minidqn import plotting  # matplotlib only for the commands that draw
 
     policy, run = load_policy(Path(path))
-    env_id = env_id or run["env_id"]
+    env_id = _env_id(env_id, run, path)
     if env_id.startswith("CartPole"):  # drawn from its state with matplotlib: no pygame needed
         env = make_env(env_id, run.get("max_episode_steps"))
         states, total = plotting.record_cartpole(policy, env, seed=seed, max_steps=max_steps)
@@ -316,6 +316,13 @@ def _run_folder(path: Path) -> tuple[Path, dict]:
     if not (folder / "run.json").exists():
         raise FileNotFoundError(f"{folder} holds no run.json: resume needs a folder written by `minidqn train`")
     return folder, json.loads((folder / "run.json").read_text())
+
+
+def _env_id(given: str | None, run: dict, path) -> str:
+    """The env to act in: --env-id, else the one run.json beside `path` names."""
+    if given is None and "env_id" not in run:
+        raise ValueError(f"no run.json beside {path} says which env it was trained on: give --env-id")
+    return given or run["env_id"]
 
 
 class _CSVRows:

@@ -87,6 +87,15 @@ def test_resume_after_a_crash_drops_the_records_past_the_last_checkpoint(tmp_pat
     assert 609 not in history.env_steps or history.episode_length[history.env_steps.index(609)] != 9
 
 
+def test_a_policy_file_on_its_own_needs_the_env_named(cartpole_run, tmp_path, capsys):
+    out, _ = cartpole_run
+    (tmp_path / "policy.npz").write_bytes((out / "policy.npz").read_bytes())  # no run.json beside it
+    with pytest.raises(SystemExit, match="give --env-id"):
+        run(["evaluate", str(tmp_path / "policy.npz")])
+    returns = run(["evaluate", str(tmp_path / "policy.npz"), "--env-id", "CartPole-v1", "--episodes", "2"])
+    assert returns.shape == (2,)
+
+
 def test_plot_redraws_the_figure_from_a_saved_history(cartpole_run, tmp_path):
     out, _ = cartpole_run
     run(["plot", str(out / "history.csv"), "--out", str(tmp_path / "again.png")])
