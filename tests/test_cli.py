@@ -146,7 +146,9 @@ def test_train_help_shows_the_envs_preset_values():
     train_help = " ".join(build_parser("LunarLander-v3")._subparsers._group_actions[0].choices["train"]
                           .format_help().split())
     assert "train" in text
-    assert "widths of the hidden ReLU layers (default: 256 256)" in train_help
+    widths = " ".join(map(str, PRESETS["LunarLander-v3"].config.hidden_sizes))
+    assert PRESETS["LunarLander-v3"].config.hidden_sizes != DQNConfig().hidden_sizes  # so the check means something
+    assert f"widths of the hidden ReLU layers (default: {widths})" in train_help
     assert f"budget, {preset_for('LunarLander-v3').steps:,})" in train_help
 
 
@@ -180,7 +182,7 @@ def test_lunarlander_trains_briefly_from_its_preset(tmp_path):
     summary = run(["train", "LunarLander-v3", "--steps", "600", "--out", str(tmp_path), "--eval-every", "600",
                    "--eval-episodes", "1", "--verbose", "0"])
     assert summary["env_steps"] == 600 and summary["target"] == 200
-    assert DQNAgent.load(tmp_path / "agent.npz").config.hidden_sizes == (256, 256)
+    assert DQNAgent.load(tmp_path / "agent.npz").config == PRESETS["LunarLander-v3"].config
 
 
 def test_every_preset_names_a_registered_env_and_fits_its_spaces():
