@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # tiny matrices: a second BLAS thread only hurts
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as `import minidqn` does; here NumPy comes first
 
 import argparse
 import contextlib

@@ -16,10 +16,6 @@ summary.json (the final greedy evaluation).
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # tiny matrices: a second BLAS thread only hurts
-
 import argparse
 import csv
 import json

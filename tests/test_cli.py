@@ -177,6 +177,30 @@ def test_python_dash_m_minidqn_lists_the_presets_and_exits_zero():
     assert result.returncode == 0 and all(name in result.stdout for name in PRESETS)
 
 
+@pytest.mark.parametrize("user_setting, expected", [(None, "1"), ("2", "2")])
+def test_import_minidqn_gives_blas_one_thread_unless_the_user_chose(user_setting, expected):
+    env = {key: value for key, value in os.environ.items() if key != "OPENBLAS_NUM_THREADS"}
+    if user_setting is not None:
+        env["OPENBLAS_NUM_THREADS"] = user_setting
+    code = "import os, sys; import minidqn; print(os.environ['OPENBLAS_NUM_THREADS'])"
+    result = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env,
+                            timeout=120)
+    assert result.stdout.strip() == expected
+
+
+def test_the_blas_setting_comes_before_anything_that_imports_numpy():
+    import ast
+    from pathlib import Path
+
+    import minidqn
+
+    tree = ast.parse(Path(minidqn.__file__).read_text(encoding="utf-8"))
+    statements = [ast.unparse(node) for node in tree.body]
+    setting = next(i for i, text in enumerate(statements) if "OPENBLAS_NUM_THREADS" in text)
+    first_import = next(i for i, text in enumerate(statements) if text.startswith("from minidqn"))
+    assert setting < first_import  # OpenBLAS reads the variable once, when NumPy loads it
+
+
 def test_lunarlander_trains_briefly_from_its_preset(tmp_path):
     pytest.importorskip("Box2D")  # the box2d extra
     summary = run(["train", "LunarLander-v3", "--steps", "600", "--out", str(tmp_path), "--eval-every", "600",
