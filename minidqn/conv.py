@@ -4,14 +4,22 @@ Images are channels-last, as MinAtar and gymnasium give them: x: (B, H, W, C) wi
 H and W the rows and columns, C the channels. A `Conv2D` slides k×k filters with stride 1 and no
 padding ("valid"), so its output has H′ = H − k + 1 rows and W′ = W − k + 1 columns.
 
+`ConvNet` puts convolutions in front of an `MLP`, for a Q-network that reads images; it keeps the
+MLP's contract (forward, predict, backward, params, grads, one flat parameter vector θ, clone,
+state), so the agent, the optimizer, the target network and checkpoints treat both alike.
+
 The derivations, with the im2col picture, are in docs/backprop.md; tests/test_conv.py checks every
 gradient against central finite differences.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+
+from minidqn.nn import MLP, ReLU, load_parameters, split_views
 
 
 class Conv2D:
@@ -123,3 +131,103 @@ class Flatten:
     def backward(self, grad_y: np.ndarray) -> np.ndarray:
         """dL/dx is dL/dy in the input's shape: flattening moves numbers, it changes none."""
         return grad_y.reshape(self.x_shape)
+
+
+class ConvNet:
+    """[Conv2D → ReLU] × L → Flatten → MLP: Q-values from an image of shape (H, W, C).
+
+        x: (B, H·W·C) → (B, H, W, C) → conv layers → (B, H_L, W_L, C_L) → (B, H_L·W_L·C_L) → MLP → (B, A)
+
+    The input is the image flattened row-major, one row per observation, as the replay memory
+    stores it; the first step views each row as its H×W×C image again (a reshape, no copy). So
+    `sizes` = [H·W·C, *hidden_sizes, A] as for an MLP over the same inputs. `conv_layers` lists
+    (out_channels, kernel_size) per layer. Filters are initialised like the hidden Linear layers,
+    N(0, 2/fan_in) with fan_in = k·k·C_in, the inputs of one output pixel (He et al., 2015).
+    """
+
+    def __init__(self, image_shape: Sequence[int], conv_layers: Sequence[Sequence[int]], hidden_sizes: Sequence[int],
+                 n_actions: int, seed: int | np.random.Generator = 0, dtype=np.float64, dueling: bool = False,
+                 dueling_type: str = "avg"):
+        self.image_shape = tuple(int(n) for n in image_shape)
+        self.conv_layers = [(int(c), int(k)) for c, k in conv_layers]
+        if len(self.image_shape) != 3 or min(self.image_shape) < 1:
+            raise ValueError(f"image_shape must be (H, W, C), three positive sizes; got {image_shape}")
+        if not self.conv_layers or min(min(layer) for layer in self.conv_layers) < 1:
+            raise ValueError(f"conv_layers must list at least one (out_channels, kernel_size) pair, got {conv_layers}")
+        self.dtype = np.dtype(dtype)
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+        H, W, C = self.image_shape
+        conv_shapes = []
+        for C_out, k in self.conv_layers:
+            if k > min(H, W):
+                raise ValueError(f"conv_layers: a {k}×{k} filter does not fit the {H}×{W} maps it would slide over")
+            conv_shapes += [(k, k, C, C_out), (C_out,)]
+            H, W, C = H - k + 1, W - k + 1, C_out  # valid padding, stride 1
+        self.sizes = [int(np.prod(self.image_shape)), *(int(h) for h in hidden_sizes), int(n_actions)]
+        head_sizes = [H * W * C, *self.sizes[1:]]  # the MLP reads the last feature maps, flattened
+        n_conv = sum(int(np.prod(shape)) for shape in conv_shapes)
+        n_head = sum(int(np.prod(shape)) for shape in MLP.parameter_shapes(head_sizes, dueling))
+        self.flat_params = np.zeros(n_conv + n_head, self.dtype)  # θ: the filters first, then the MLP's
+        self.flat_grads = np.zeros(n_conv + n_head, self.dtype)  # dL/dθ, aligned with θ
+
+        conv_params = split_views(self.flat_params[:n_conv], conv_shapes)  # views: [K₁, c₁, K₂, c₂, ...]
+        conv_grads = split_views(self.flat_grads[:n_conv], conv_shapes)
+        self.layers: list = []
+        for i in range(len(self.conv_layers)):
+            filters = conv_params[2 * i]
+            k, _, C_in, _ = filters.shape
+            filters[...] = rng.normal(0.0, np.sqrt(2.0 / (k * k * C_in)), size=filters.shape)
+            self.layers += [Conv2D(filters, conv_params[2 * i + 1], conv_grads[2 * i], conv_grads[2 * i + 1]), ReLU()]
+        self.layers.append(Flatten())
+        self.head = MLP(head_sizes, seed=rng, dtype=self.dtype, dueling=dueling, dueling_type=dueling_type,
+                        flat_params=self.flat_params[n_conv:], flat_grads=self.flat_grads[n_conv:])
+        self.layers += self.head.layers
+        self.params, self.grads = conv_params + self.head.params, conv_grads + self.head.grads
+        self.dueling, self.dueling_type = self.head.dueling, self.head.dueling_type
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """The outputs for x: (B, H·W·C) → (B, A), caching what backward needs."""
+        x = x.reshape(len(x), *self.image_shape)  # (B, H, W, C)
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """The same outputs as `forward`, without touching the caches of the last forward."""
+        x = x.reshape(len(x), *self.image_shape)  # (B, H, W, C)
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def backward(self, grad_out: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        """Backpropagate dL/d(output): (B, A); fills `grads` (overwriting them) and returns dL/dx
+        as (B, H·W·C), or None with input_grad=False (the first convolution then skips col2im)."""
+        for layer in reversed(self.layers[1:]):
+            grad_out = layer.backward(grad_out)
+        grad_x = self.layers[0].backward(grad_out, input_grad)
+        return None if grad_x is None else grad_x.reshape(len(grad_x), -1)
+
+    @property
+    def num_params(self) -> int:
+        return self.flat_params.size
+
+    def clone(self) -> ConvNet:
+        """An independent copy: same architecture and parameter values, no memory shared."""
+        twin = ConvNet(self.image_shape, self.conv_layers, self.sizes[1:-1], self.sizes[-1], seed=0, dtype=self.dtype,
+                       dueling=self.dueling, dueling_type=self.dueling_type)
+        twin.flat_params[:] = self.flat_params
+        return twin
+
+    def state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """The architecture as plain metadata, and θ as the one array {"params": (P,)}."""
+        return self._architecture(), {"params": self.flat_params}
+
+    def _architecture(self) -> dict:
+        return {"image_shape": list(self.image_shape), "conv_layers": [list(layer) for layer in self.conv_layers],
+                "sizes": self.sizes, "dueling": self.dueling, "dueling_type": self.dueling_type,
+                "dtype": self.dtype.name}
+
+    def load_state(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+        """Copy θ from a `state()` of a network of the same architecture; ValueError otherwise."""
+        load_parameters(self, meta, arrays)

@@ -178,7 +178,8 @@ class MLP:
     """
 
     def __init__(self, sizes: Sequence[int], seed: int | np.random.Generator = 0, dtype=np.float64,
-                 dueling: bool = False, dueling_type: str = "avg"):
+                 dueling: bool = False, dueling_type: str = "avg", flat_params: np.ndarray | None = None,
+                 flat_grads: np.ndarray | None = None):
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2 or any(s < 1 for s in sizes):
             raise ValueError(f"sizes must list at least two positive layer widths, got {sizes}")
@@ -190,15 +191,17 @@ class MLP:
             raise TypeError(f"dtype must be a floating-point type, got {self.dtype}")
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
-        widths = [*sizes[:-1], 1 + sizes[-1]] if dueling else sizes  # the Linear layers' widths
-        shapes = []
-        for d_in, d_out in itertools.pairwise(widths):
-            shapes += [(d_in, d_out), (d_out,)]
+        shapes = self.parameter_shapes(sizes, dueling)
         n_params = sum(int(np.prod(s)) for s in shapes)
-        self.flat_params = np.zeros(n_params, self.dtype)  # θ, every parameter in one vector
-        self.flat_grads = np.zeros(n_params, self.dtype)  # dL/dθ, aligned with θ
-        self.params = _split(self.flat_params, shapes)  # views: [W₁, b₁, W₂, b₂, ...]
-        self.grads = _split(self.flat_grads, shapes)  # views: [dL/dW₁, dL/db₁, ...]
+        # θ, every parameter in one vector, and dL/dθ aligned with it. A network that puts layers
+        # in front of this MLP (minidqn.conv.ConvNet) passes the tail of its own vectors here.
+        self.flat_params = np.zeros(n_params, self.dtype) if flat_params is None else flat_params
+        self.flat_grads = np.zeros(n_params, self.dtype) if flat_grads is None else flat_grads
+        for name, vector in (("flat_params", self.flat_params), ("flat_grads", self.flat_grads)):
+            if vector.shape != (n_params,) or vector.dtype != self.dtype:
+                raise ValueError(f"{name} must be {self.dtype} ({n_params},), got {vector.dtype} {vector.shape}")
+        self.params = split_views(self.flat_params, shapes)  # views: [W₁, b₁, W₂, b₂, ...]
+        self.grads = split_views(self.flat_grads, shapes)  # views: [dL/dW₁, dL/db₁, ...]
 
         self.layers: list[Linear | ReLU | Dueling] = []
         n_linear = len(sizes) - 1
@@ -212,6 +215,15 @@ class MLP:
                 self.layers.append(ReLU())
         if dueling:
             self.layers.append(Dueling(sizes[-1], self.dtype, aggregation=dueling_type))
+
+    @staticmethod
+    def parameter_shapes(sizes: Sequence[int], dueling: bool = False) -> list[tuple[int, ...]]:
+        """The shapes of [W₁, b₁, W₂, b₂, ...], in the order θ holds them."""
+        widths = [*sizes[:-1], 1 + sizes[-1]] if dueling else list(sizes)  # the Linear layers' widths
+        shapes = []
+        for d_in, d_out in itertools.pairwise(widths):
+            shapes += [(d_in, d_out), (d_out,)]
+        return shapes
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """The outputs for x: (B, sizes[0]) → (B, sizes[-1]), caching what backward needs."""
@@ -258,16 +270,22 @@ class MLP:
 
     def load_state(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
         """Copy θ from a `state()` of a network of the same architecture; ValueError otherwise."""
-        mine = self._architecture()
-        if meta != mine:
-            raise ValueError(f"the saved network is {meta}, this one {mine}")
-        params = arrays["params"]
-        if params.shape != self.flat_params.shape or params.dtype != self.dtype:
-            raise ValueError(f"params must be {self.dtype} {self.flat_params.shape}, got {params.dtype} {params.shape}")
-        self.flat_params[:] = params
+        load_parameters(self, meta, arrays)
 
 
-def _split(flat: np.ndarray, shapes: list[tuple[int, ...]]) -> list[np.ndarray]:
+def load_parameters(network, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+    """network.flat_params ← the saved θ, if `meta` describes the same architecture as the
+    network's own and θ has its size and dtype; ValueError otherwise (for MLP and ConvNet)."""
+    mine = network._architecture()
+    if meta != mine:
+        raise ValueError(f"the saved network is {meta}, this one {mine}")
+    params = arrays["params"]
+    if params.shape != network.flat_params.shape or params.dtype != network.dtype:
+        raise ValueError(f"params must be {network.dtype} {network.flat_params.shape}, got {params.dtype} {params.shape}")
+    network.flat_params[:] = params
+
+
+def split_views(flat: np.ndarray, shapes: list[tuple[int, ...]]) -> list[np.ndarray]:
     """Views of consecutive slices of `flat`, reshaped to `shapes`."""
     views, start = [], 0
     for shape in shapes:

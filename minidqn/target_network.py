@@ -8,10 +8,11 @@ trained also made its own targets, every gradient step would move the target it 
 
 from __future__ import annotations
 
+from minidqn.conv import ConvNet
 from minidqn.nn import MLP
 
 
-def hard_update(target: MLP, source: MLP) -> None:
+def hard_update(target: MLP | ConvNet, source: MLP | ConvNet) -> None:
     """θ⁻ ← θ: copy the source's parameter values into the target, in place.
 
     NOTE: this copies values. `target = source` would make the two names one network, and the
@@ -21,7 +22,7 @@ def hard_update(target: MLP, source: MLP) -> None:
     target.flat_params[:] = source.flat_params
 
 
-def soft_update(target: MLP, source: MLP, tau: float) -> None:
+def soft_update(target: MLP | ConvNet, source: MLP | ConvNet, tau: float) -> None:
     """θ⁻ ← τ·θ + (1 − τ)·θ⁻ (Polyak averaging), in place; τ = 1 is a hard copy.
 
     Spinning Up writes the same blend as θ⁻ ← ρ·θ⁻ + (1 − ρ)·θ with ρ = 1 − τ (its `polyak`).
@@ -33,7 +34,7 @@ def soft_update(target: MLP, source: MLP, tau: float) -> None:
     target.flat_params += tau * source.flat_params
 
 
-def _check_same_architecture(target: MLP, source: MLP) -> None:
-    if (target.sizes, target.dtype, target.dueling) != (source.sizes, source.dtype, source.dueling):
-        raise ValueError(f"target and source must have the same sizes, dtype and head; got {target.sizes} {target.dtype}"
-                         f" dueling={target.dueling} and {source.sizes} {source.dtype} dueling={source.dueling}")
+def _check_same_architecture(target, source) -> None:
+    mine, theirs = target.state()[0], source.state()[0]  # the architecture as plain metadata
+    if mine != theirs:
+        raise ValueError(f"target and source must have the same architecture; got {mine} and {theirs}")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from minidqn.conv import Conv2D, Flatten
+from minidqn.conv import Conv2D, ConvNet, Flatten
 from minidqn.gradcheck import numerical_gradient, relative_error
 
 TOL = 1e-6
@@ -113,3 +113,66 @@ def test_conv2d_refuses_inputs_it_cannot_convolve(rng):
         layer.forward(np.zeros((1, 5, 5, 3)))
     with pytest.raises(ValueError, match="does not fit a 2×5 input"):
         layer.forward(np.zeros((1, 2, 5, 2)))
+
+
+NETWORKS = [  # (image_shape, conv_layers, hidden_sizes, n_actions, dueling)
+    ((5, 5, 2), [(3, 3)], [4], 3, False),
+    ((4, 6, 1), [(2, 1), (3, 3)], [5, 4], 2, True),
+    ((3, 3, 3), [(2, 3)], [3], 4, True),  # the filter covers the image: one output pixel
+]
+
+
+@pytest.mark.parametrize("image_shape, conv_layers, hidden, A, dueling", NETWORKS)
+@pytest.mark.parametrize("B", [1, 3])
+def test_convnet_backward_matches_finite_difference(image_shape, conv_layers, hidden, A, dueling, B, rng,
+                                                    record_grad_error):
+    net = ConvNet(image_shape, conv_layers, hidden, A, seed=rng, dtype=np.float64, dueling=dueling)
+    # NOTE: biases start at zero, so a layer whose inputs are all zero (every ReLU before it off)
+    # would sit exactly on the next ReLU's kink; random biases keep every unit off it.
+    net.flat_params[:] = rng.normal(size=net.num_params)
+    x = rng.normal(size=(B, int(np.prod(image_shape))))  # flattened images, as replay stores them
+    G = rng.normal(size=(B, A))
+
+    def loss():
+        return float(np.sum(net.predict(x) * G))
+
+    assert net.forward(x).shape == (B, A)
+    grad_x = net.backward(G)
+    assert grad_x.shape == x.shape
+    for name, analytic, wrt in [("θ", net.flat_grads, net.flat_params), ("x", grad_x, x)]:
+        error = relative_error(analytic, numerical_gradient(loss, wrt))
+        record_grad_error(f"ConvNet dL/d{name}", error)
+        assert error < TOL, (name, error)
+    assert net.backward(G, input_grad=False) is None
+
+
+def test_convnet_params_are_views_of_one_vector_filters_first(rng):
+    net = ConvNet((6, 6, 2), [(4, 3)], [8], 3, seed=rng)
+    K, c = net.params[0], net.params[1]
+    assert K.shape == (3, 3, 2, 4) and c.shape == (4,)
+    assert net.num_params == sum(p.size for p in net.params) == (3 * 3 * 2 + 1) * 4 + (4 * 4 * 4 + 1) * 8 + (8 + 1) * 3
+    np.testing.assert_allclose(K.std(), np.sqrt(2 / 18), rtol=0.3)  # He: N(0, 2/fan_in), fan_in = k·k·C_in
+    net.flat_params[0] = 7.0
+    assert K[0, 0, 0, 0] == 7.0 and np.shares_memory(net.params[-1], net.flat_params)
+
+
+def test_convnet_clone_and_state_round_trip_with_no_memory_shared(rng):
+    net = ConvNet((5, 4, 2), [(3, 2)], [6], 2, seed=rng, dtype=np.float32, dueling=True)
+    twin = net.clone()
+    x = rng.normal(size=(2, 40)).astype(np.float32)
+    np.testing.assert_array_equal(twin.predict(x), net.predict(x))
+    twin.flat_params += 1
+    assert not np.array_equal(twin.predict(x), net.predict(x))
+    meta, arrays = net.state()
+    other = ConvNet((5, 4, 2), [(3, 2)], [6], 2, seed=9, dtype=np.float32, dueling=True)
+    other.load_state(meta, arrays)
+    np.testing.assert_array_equal(other.predict(x), net.predict(x))
+    with pytest.raises(ValueError, match="saved network"):
+        ConvNet((5, 4, 2), [(2, 2)], [6], 2, dtype=np.float32, dueling=True).load_state(meta, arrays)
+
+
+def test_convnet_refuses_filters_larger_than_the_maps():
+    with pytest.raises(ValueError, match="3×3 filter does not fit the 2×2 maps"):
+        ConvNet((4, 4, 1), [(2, 3), (2, 3)], [4], 2)
+    with pytest.raises(ValueError, match="image_shape"):
+        ConvNet((4, 4), [(2, 3)], [4], 2)

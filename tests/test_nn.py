@@ -226,7 +226,7 @@ def test_soft_update_is_exactly_the_polyak_blend(dtype):
 
 def test_updates_reject_mismatched_networks_and_bad_tau():
     a, b = MLP([3, 5, 2]), MLP([3, 6, 2])
-    with pytest.raises(ValueError, match="same sizes"):
+    with pytest.raises(ValueError, match="same architecture"):
         hard_update(a, b)
     with pytest.raises(ValueError, match="tau"):
         soft_update(a, a.clone(), 1.5)
