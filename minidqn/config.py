@@ -24,7 +24,8 @@ from minidqn.validation import check, is_int, is_real, make_plain
 MAX_COUNT = 2**53  # env steps, episodes, intervals: counts a float64 still holds exactly
 MAX_BUFFER = 10**8  # replay capacity: 10⁸ CartPole transitions already take 4.4 GB
 MAX_N_STEP = 1_000  # n of n-step returns
-MAX_WIDTH = 65_536  # units in one hidden layer
+MAX_WIDTH = 65_536  # units in one hidden layer, or channels in one conv layer
+MAX_KERNEL = 64  # k of a conv layer's k×k filters
 MAX_PARAMETERS = 10**8  # weights in one network (0.4 GB in float32, and twice that with its target)
 
 
@@ -33,6 +34,7 @@ class DQNConfig:
     """Every hyperparameter of the agent. The defaults solve CartPole-v1 (docs/benchmarks.md)."""
 
     hidden_sizes: tuple[int, ...] = (64, 64)  # widths of the hidden ReLU layers
+    conv_layers: tuple[tuple[int, int], ...] = ()  # (out_channels, kernel_size) of each conv layer before them; (): MLP
     gamma: float = 0.995  # γ, discount factor
     n_step: int = 3  # n, rewards summed before the target bootstraps with γⁿ (minidqn/nstep.py); 1: one-step TD
     lr: float = 2e-3  # Adam's step size at the start
@@ -73,6 +75,12 @@ class DQNConfig:
         check(self, isinstance(self.hidden_sizes, (tuple, list)) and 1 <= len(self.hidden_sizes) <= 100
               and all(is_int(h) and 1 <= h <= MAX_WIDTH for h in self.hidden_sizes), "hidden_sizes",
               f"a tuple of 1 to 100 integers in [1, {MAX_WIDTH:,}]")
+        make_plain(self)  # first, so that conv_layers read from JSON as lists are checked as tuples
+        check(self, isinstance(self.conv_layers, tuple) and len(self.conv_layers) <= 100
+              and all(isinstance(layer, tuple) and len(layer) == 2 and all(is_int(n) for n in layer)
+                      and 1 <= layer[0] <= MAX_WIDTH and 1 <= layer[1] <= MAX_KERNEL for layer in self.conv_layers),
+              "conv_layers", f"a tuple of up to 100 (out_channels, kernel_size) pairs of integers, channels in "
+              f"[1, {MAX_WIDTH:,}] and kernel sizes in [1, {MAX_KERNEL}]")
         check(self, is_real(self.gamma) and 0.0 <= self.gamma <= 1.0, "gamma", "a number in [0, 1]")
         check(self, is_real(self.lr) and 0 < self.lr <= 1, "lr", "a number in (0, 1]")
         check(self, self.lr_end is None or (is_real(self.lr_end) and 0 < self.lr_end <= self.lr), "lr_end",
@@ -108,11 +116,27 @@ class DQNConfig:
               "'float32' or 'float64'")
         make_plain(self)  # NumPy scalars become Python values: a checkpoint stores the config as JSON
 
-    def check_network(self, obs_dim: int, n_actions: int) -> None:
-        """ValueError unless a network of these sizes stays within MAX_PARAMETERS (checked with
-        Python ints, before anything is allocated)."""
-        sizes = [obs_dim, *self.hidden_sizes, n_actions]
-        count = sum((n_in + 1) * n_out for n_in, n_out in pairwise(sizes))  # W and b of each layer
+    def check_network(self, obs_shape: int | tuple[int, ...], n_actions: int) -> None:
+        """ValueError unless the network fits observations of `obs_shape` ((D,), or (H, W, C) with
+        conv_layers) and stays within MAX_PARAMETERS (counted with Python ints, before anything is
+        allocated)."""
+        obs_shape = (obs_shape,) if is_int(obs_shape) else tuple(obs_shape)
+        if self.conv_layers and len(obs_shape) != 3:
+            raise ValueError(f"conv_layers need image observations of shape (H, W, C), got shape {obs_shape}")
+        if not self.conv_layers and len(obs_shape) != 1:
+            raise ValueError(f"observations of shape {obs_shape} need conv_layers (or flattening to (D,) for an MLP)")
+        count, features = 0, obs_shape[0]
+        if self.conv_layers:
+            H, W, C = obs_shape
+            for C_out, k in self.conv_layers:
+                if k > min(H, W):
+                    raise ValueError(f"conv_layers: a {k}×{k} filter does not fit the {H}×{W} maps it would slide over "
+                                     f"(observations of shape {obs_shape})")
+                count += (k * k * C + 1) * C_out  # the filters and their biases
+                H, W, C = H - k + 1, W - k + 1, C_out
+            features = H * W * C
+        sizes = [features, *self.hidden_sizes, n_actions]
+        count += sum((n_in + 1) * n_out for n_in, n_out in pairwise(sizes))  # W and b of each layer
         count += (self.hidden_sizes[-1] + 1) * self.dueling  # the dueling head's V(s) unit
         if count > MAX_PARAMETERS:
             raise ValueError(f"a network of sizes {sizes} would have {count:,} parameters, more than {MAX_PARAMETERS:,}")

@@ -21,10 +21,9 @@ from minidqn.evaluation import evaluate
 from minidqn.exploration import boltzmann_probabilities
 from minidqn.history import History
 from minidqn.losses import huber_loss, mse_loss
-from minidqn.nn import MLP
 from minidqn.nstep import NStepTransitions
 from minidqn.optim import Adam
-from minidqn.policy import GreedyPolicy
+from minidqn.policy import GreedyPolicy, observation_shape, q_network
 from minidqn.replay import PrioritizedReplayBuffer, RingReplayBuffer
 from minidqn.schedules import ConstantSchedule, ExponentialSchedule, LinearSchedule
 from minidqn.target_network import soft_update
@@ -33,25 +32,26 @@ from minidqn.validation import check_seed, count, is_real
 
 
 class DQNAgent:
-    """A DQN agent for a `Box` observation of shape (D,) and `Discrete` actions 0..A−1."""
+    """A DQN agent for `Discrete` actions 0..A−1 and a `Box` observation of shape (D,), or an image
+    (H, W, C) when the config has conv_layers. Images are stored and replayed flattened, as rows
+    of D = H·W·C numbers; the network views them as images again (minidqn.conv.ConvNet)."""
 
-    FORMAT = 5  # the checkpoint format version this agent writes (see `load` for older ones)
+    FORMAT = 6  # the checkpoint format version this agent writes (see `load` for older ones)
 
     def __init__(self, observation_space, action_space, config: DQNConfig | None = None, seed: int = 0):
-        self.obs_dim, self.n_actions = env_api.check_spaces(observation_space, action_space)
-        self.observation_space, self.action_space = observation_space, action_space
         self.config = c = config if config is not None else DQNConfig()
         if not isinstance(c, DQNConfig):
             raise TypeError(f"config must be a DQNConfig, got {type(c).__name__}")
+        self.obs_shape, self.n_actions = env_api.check_spaces(observation_space, action_space, images=bool(c.conv_layers))
+        self.obs_dim = int(np.prod(self.obs_shape))  # D, the length of an observation's row in replay
+        self.observation_space, self.action_space = observation_space, action_space
         self.dtype, self.seed = np.dtype(c.dtype), check_seed(seed)
-        c.check_network(self.obs_dim, self.n_actions)
+        c.check_network(self.obs_shape, self.n_actions)
         # One seed, one tree of generators: network init, exploration, replay sampling, env resets.
         init_seq, *seqs = np.random.SeedSequence(seed).spawn(4)
         self.rng, self.replay_rng, self.env_rng = (np.random.default_rng(seq) for seq in seqs)  # see RNG_NAMES
 
-        sizes = [self.obs_dim, *c.hidden_sizes, self.n_actions]
-        self.online = MLP(sizes, seed=np.random.default_rng(init_seq), dtype=self.dtype, dueling=c.dueling,
-                          dueling_type=c.dueling_type)
+        self.online = q_network(self.obs_shape, self.n_actions, c, seed=np.random.default_rng(init_seq))
         # NOTE: the target network is a copy with its own memory, never an alias of `online`.
         self.target = self.online.clone()
         # NOTE: all parameters are views of one vector θ, so Adam over [θ] is exactly Adam over
@@ -84,9 +84,10 @@ class DQNAgent:
         return self.lr_schedule(self.num_steps if step is None else step)
 
     def observe(self, obs, at: int | str = "in act()") -> np.ndarray:
-        """obs as the network's input, (D,) in the agent's dtype; a ValueError (or TypeError) that
-        says `at` which step the env returned it unless it has that shape and is finite."""
-        return env_api.observation(obs, (self.obs_dim,), self.dtype, at)
+        """obs as the network's input, a row (D,) in the agent's dtype (an image flattened); a
+        ValueError (or TypeError) that says `at` which step the env returned it unless it has the
+        agent's observation shape and is finite."""
+        return env_api.observation(obs, self.obs_shape, self.dtype, at).reshape(self.obs_dim)
 
     def act(self, obs, epsilon: float = 0.0) -> int:
         """ε-greedy: a uniformly random action with probability ε, else argmaxₐ Q(obs, a)."""
@@ -108,13 +109,14 @@ class DQNAgent:
         return self._act(obs, epsilon)
 
     def q_values(self, obs) -> np.ndarray:
-        """Q(obs, ·) of the online network: (B, D) -> (B, A), or (D,) -> (A,)."""
-        x, single = env_api.batch(obs, self.obs_dim, self.dtype)  # (B, D)
+        """Q(obs, ·) of the online network: (B, *obs_shape) -> (B, A), or one observation -> (A,)."""
+        x, single = env_api.batch(obs, self.obs_shape, self.dtype)  # (B, D)
         q = self.online.predict(x)  # (B, A)
         return q[0] if single else q
 
     def predict(self, observations) -> np.ndarray:
-        """The greedy actions argmaxₐ Q(s, a), no exploration: (B, D) -> (B,) integers, or (D,) -> a 0-d array."""
+        """The greedy actions argmaxₐ Q(s, a), no exploration: (B, *obs_shape) -> (B,) integers, or
+        one observation -> a 0-d array."""
         return self.q_values(observations).argmax(axis=-1)
 
     def policy(self) -> GreedyPolicy:
@@ -125,7 +127,7 @@ class DQNAgent:
     def evaluate(self, env, episodes: int = 10, seed: int = 0, max_steps: int = 100_000) -> np.ndarray:
         """Greedy (ε = 0) returns of `episodes` episodes: (episodes,); the env is reset with `seed`
         first. An episode still running after `max_steps` steps is cut there (minidqn.evaluation)."""
-        env_api.check_env(env, self.obs_dim, self.n_actions)
+        env_api.check_env(env, self.obs_shape, self.n_actions, images=bool(self.config.conv_layers))
         return evaluate(env, lambda obs: self._act(self.observe(obs, "in evaluation"), 0.0), episodes, seed, max_steps)
 
     # --- learning --------------------------------------------------------------------------
@@ -163,7 +165,7 @@ class DQNAgent:
         from such a state (minidqn.training).
         """
         run = TrainingRun(self, total_steps, callback, verbose, checkpoint_path, checkpoint_every)
-        env_api.check_env(env, self.obs_dim, self.n_actions)
+        env_api.check_env(env, self.obs_shape, self.n_actions, images=bool(self.config.conv_layers))
         c = self.config
         obs = self.observe(env_api.reset(env, seed=int(self.env_rng.integers(2**31))), self.num_steps)
         self.n_step_transitions.reset()  # a fresh episode: nothing of an earlier call's is folded in
@@ -242,7 +244,7 @@ class DQNAgent:
         """Write everything needed to continue training (networks, Adam, counters, replay buffer,
         the pending n-step window, generators) to one .npz at exactly `path`, atomically."""
         meta, arrays = checkpoint.pack({name: part.state() for name, part in self._parts().items()})
-        meta.update(config=asdict(self.config), obs_dim=self.obs_dim, n_actions=self.n_actions, seed=self.seed,
+        meta.update(config=asdict(self.config), obs_shape=list(self.obs_shape), n_actions=self.n_actions, seed=self.seed,
                     num_steps=self.num_steps, num_updates=self.num_updates, num_episodes=self.num_episodes,
                     # PCG64's state is two 128-bit integers: JSON writes Python ints of any size exactly.
                     rng_states={name: getattr(self, name).bit_generator.state for name in RNG_NAMES})
@@ -255,9 +257,9 @@ class DQNAgent:
         meta, arrays = checkpoint.read_checkpoint(path, "DQNAgent", cls.FORMAT, UPGRADES, WHY_NOT)
         with checkpoint.refusing(path, "DQNAgent"):
             config = checkpoint.config_from_dict(DQNConfig, meta["config"])
-            D, A = count(meta, "obs_dim", 1), count(meta, "n_actions", 1)
-            config.check_network(D, A)  # before the spaces and networks are allocated
-            agent = cls(spaces.Box(-np.inf, np.inf, (D,), np.float32), spaces.Discrete(A), config, seed=meta["seed"])
+            shape, A = observation_shape(meta), count(meta, "n_actions", 1)
+            config.check_network(shape, A)  # before the spaces and networks are allocated
+            agent = cls(spaces.Box(-np.inf, np.inf, shape, np.float32), spaces.Discrete(A), config, seed=meta["seed"])
             checkpoint.load_parts(agent._parts(), meta, arrays)
             agent._check_stored_transitions(arrays["buffer.rows"], arrays["n_step.obs"], arrays["n_step.actions"])
             for name in ("num_steps", "num_updates", "num_episodes"):

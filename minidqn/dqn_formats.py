@@ -51,6 +51,15 @@ def _upgrade_4_to_5(meta: dict, arrays: dict) -> tuple[dict, dict]:
     return meta, arrays
 
 
-UPGRADES = {2: _upgrade_2_to_3, 3: _upgrade_3_to_4, 4: _upgrade_4_to_5}  # version v -> v + 1
+def add_observation_shape(meta: dict, arrays: dict) -> tuple[dict, dict]:
+    """Version 6 (of a GreedyPolicy file: version 2) added convolutional networks
+    (DQNConfig.conv_layers) and so stores the observation's shape, (D,) or (H, W, C), where the
+    version before stored its length D; every earlier agent had an MLP."""
+    meta["config"]["conv_layers"] = []
+    meta["obs_shape"] = [meta.pop("obs_dim")]
+    return meta, arrays
+
+
+UPGRADES = {2: _upgrade_2_to_3, 3: _upgrade_3_to_4, 4: _upgrade_4_to_5, 5: add_observation_shape}  # version v -> v + 1
 WHY_NOT = {1: "version 1 held only the two networks (no optimizer state, counters, replay buffer or "
               "random generators), so training could not continue exactly from it"}

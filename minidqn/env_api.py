@@ -26,40 +26,49 @@ from gymnasium import spaces
 from minidqn.validation import is_number, is_real
 
 
-def check_env(env, obs_dim: int | None = None, n_actions: int | None = None) -> tuple[int, int]:
+def check_env(env, obs_shape: tuple[int, ...] | None = None, n_actions: int | None = None,
+              images: bool = False) -> tuple[tuple[int, ...], int]:
     """check_spaces of env's spaces, after refusing a vector env (gymnasium.vector: N envs stepped
     at once, whose spaces are batches), which an agent that steps one env cannot use."""
     if hasattr(env, "num_envs"):  # gymnasium.vector.VectorEnv and its wrappers
         raise ValueError(f"this is a vector env ({env.num_envs} envs stepped together, from gym.make_vec or "
                          "gymnasium.vector); minidqn's agents step one env: pass gym.make(env_id) instead")
-    return check_spaces(env.observation_space, env.action_space, obs_dim, n_actions)
+    return check_spaces(env.observation_space, env.action_space, obs_shape, n_actions, images)
 
 
-def check_spaces(observation_space, action_space, obs_dim: int | None = None, n_actions: int | None = None):
-    """(D, A) for a Box observation of shape (D,) and Discrete(A) actions; a ValueError that says
-    what to do otherwise."""
+def check_spaces(observation_space, action_space, obs_shape: tuple[int, ...] | None = None,
+                 n_actions: int | None = None, images: bool = False) -> tuple[tuple[int, ...], int]:
+    """(observation shape, A) for a Box observation of shape (D,), or (H, W, C) if `images` (a
+    network with conv layers), and Discrete(A) actions; a ValueError that says what to do otherwise.
+    With obs_shape and n_actions, the env must match them (an agent built for another env)."""
     is_box = isinstance(observation_space, spaces.Box)
-    if not (is_box and len(observation_space.shape) == 1 and observation_space.shape[0] >= 1):
+    wanted = 3 if images else 1
+    if not (is_box and len(observation_space.shape) == wanted and min(observation_space.shape) >= 1):
         if isinstance(observation_space, spaces.Discrete):
             advice = ("Wrap the env in gymnasium.wrappers.FlattenObservation, which turns a Discrete "
                       "observation into a one-hot vector (the command line does this itself).")
         elif is_box and len(observation_space.shape) == 2 and isinstance(action_space, spaces.MultiDiscrete):
             advice = ("These look like the spaces of a vector env (a batch of observations, one action per "
                       "env): minidqn's agents step one env, so pass gym.make(env_id), not gym.make_vec.")
+        elif images:
+            advice = "Set conv_layers only for image observations; for flat vectors leave it empty (an MLP)."
+        elif is_box and len(observation_space.shape) == 3:
+            advice = ("For images (H, W, C), give the network conv layers (DQNConfig.conv_layers), or flatten "
+                      "them (gymnasium.wrappers.FlattenObservation) for the MLP.")
         elif is_box and len(observation_space.shape) > 1:
-            advice = "Flatten images (gymnasium.wrappers.FlattenObservation) to use the MLP."
+            advice = "Flatten them (gymnasium.wrappers.FlattenObservation) to use the MLP."
         else:
             advice = "Wrap it in gymnasium.wrappers.FlattenObservation if it can be flattened."
-        raise ValueError(
-            f"DQNAgent supports a Box observation space of shape (D,) (a flat vector); got {observation_space}. {advice}"
-        )
+        expected = "(H, W, C) (an image, channels last)" if images else "(D,) (a flat vector)"
+        raise ValueError(f"DQNAgent supports a Box observation space of shape {expected}; got {observation_space}. "
+                         f"{advice}")
     if not isinstance(action_space, spaces.Discrete) or int(action_space.start) != 0:
         raise ValueError(f"DQNAgent supports Discrete(n) action spaces starting at 0; got {action_space}")
-    D, A = int(observation_space.shape[0]), int(action_space.n)
-    if obs_dim is not None and (D, A) != (obs_dim, n_actions):
-        raise ValueError(f"env has observation size {D} and {A} actions; the agent was built for "
-                         f"{obs_dim} and {n_actions}")
-    return D, A
+    shape, A = tuple(int(n) for n in observation_space.shape), int(action_space.n)
+    if obs_shape is not None and (shape, A) != (tuple(obs_shape), n_actions):
+        raise ValueError(f"env has observations of shape {shape} and {A} actions; the agent was built for "
+                         f"{tuple(obs_shape)} and {n_actions}")
+    return shape, A
 
 
 def reset(env, seed: int | None = None, at: int | str = "at the first reset"):
@@ -111,18 +120,21 @@ def observation(obs, shape: tuple[int, ...], dtype, at: int | str) -> np.ndarray
     return x
 
 
-def batch(observations, obs_dim: int, dtype) -> tuple[np.ndarray, bool]:
-    """(x, single): observations given to an agent as (B, D) in `dtype`, and whether they were one
-    observation (D,); a ValueError unless they are finite real numbers of one of those shapes."""
+def batch(observations, obs_shape: tuple[int, ...], dtype) -> tuple[np.ndarray, bool]:
+    """(x, single): observations given to an agent as rows (B, D) in `dtype`, D = the product of
+    obs_shape (an image flattened row-major), and whether they were one observation of obs_shape;
+    a ValueError unless they are finite real numbers of shape obs_shape or (B, *obs_shape)."""
     x = np.asarray(observations)
     if x.dtype.kind not in "biuf":
         raise TypeError(f"observations must be real numbers, got an array of {x.dtype}")
     x = x.astype(dtype, copy=False)
-    if not (x.shape == (obs_dim,) or (x.ndim == 2 and x.shape[1] == obs_dim)):
-        raise ValueError(f"observations must have shape ({obs_dim},) or (B, {obs_dim}), got {x.shape}")
+    single = x.shape == tuple(obs_shape)
+    if not (single or (x.ndim == len(obs_shape) + 1 and x.shape[1:] == tuple(obs_shape))):
+        shape = ", ".join(map(str, obs_shape)) + ("," if len(obs_shape) == 1 else "")
+        raise ValueError(f"observations must have shape ({shape}) or (B, {shape.rstrip(',')}), got {x.shape}")
     if not np.isfinite(x).all():
         raise ValueError("observations hold NaN or inf")
-    return (x[None], True) if x.ndim == 1 else (x, False)
+    return x.reshape(1 if single else len(x), int(np.prod(obs_shape))), single  # (B, D)
 
 
 def when(at: int | str) -> str:

@@ -39,12 +39,14 @@ def make_plain(config: object) -> None:
     """Replace the NumPy scalars in a frozen dataclass by the Python values they hold, and lists
     by tuples, so that a checkpoint can store the config as JSON and rebuild an equal one."""
     for f in fields(config):
-        value = getattr(config, f.name)
-        if isinstance(value, (list, tuple)):
-            value = tuple(v.item() if isinstance(v, np.generic) else v for v in value)
-        elif isinstance(value, np.generic):
-            value = value.item()
-        object.__setattr__(config, f.name, value)
+        object.__setattr__(config, f.name, _plain(getattr(config, f.name)))
+
+
+def _plain(value):
+    """A NumPy scalar as its Python value, a list or tuple (nested too) as a tuple of such values."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_plain(v) for v in value)
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def count(record: dict, name: str, minimum: int = 0) -> int:

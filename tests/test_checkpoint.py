@@ -280,7 +280,10 @@ def _set_part(part, key, value):
     (_drop_config("gamma"), r"lacks \['gamma'\]"),
     (_set_config("lr_schedule", "cosine"), r"unknown fields \['lr_schedule'\]"),
     (_set_config("gamma", 2.0), "DQNConfig.gamma must be"),
-    (_set("obs_dim", 3), "online: the saved network is"),
+    (_set("obs_shape", [3]), "online: the saved network is"),
+    (_set("obs_shape", [3, 0]), "obs_shape must list 1 to 3 positive integers"),
+    (_set("obs_shape", "4"), "obs_shape must list 1 to 3 positive integers"),
+    (_set("obs_shape", [2, 2, 1]), "need conv_layers"),
     (_set("num_steps", -5), "num_steps must be an integer ≥ 0"),
     (_set_part("optimizer", "t", "soon"), "optimizer: t must be an integer ≥ 0"),
     (_set_part("optimizer", "lr", "fast"), "optimizer: lr must be a number > 0"),
@@ -525,9 +528,17 @@ def test_save_and_load_keep_the_head_and_every_q_value(tmp_path, dueling):
     assert _state(loaded) == _state(agent)
 
 
+def _as_version_5(meta, arrays):
+    """What minidqn wrote before convolutional networks: the observation's length, not its shape."""
+    meta["format"] = "minidqn.DQNAgent/5"
+    meta["obs_dim"] = meta.pop("obs_shape")[0]
+    del meta["config"]["conv_layers"]
+
+
 def _as_version_3(meta, arrays):
     """What minidqn wrote before the schedules counted env steps and each part saved itself:
     ε annealed over exploration_fraction of the first train() call, whose length was `horizon`."""
+    _as_version_5(meta, arrays)
     config = meta["config"]
     meta["horizon"] = config.pop("lr_decay_steps")
     config["exploration_fraction"] = config.pop("exploration_steps") / meta["horizon"]
@@ -544,13 +555,13 @@ def _as_version_3(meta, arrays):
     arrays.update(new)
 
 
-@pytest.mark.parametrize("version", [2, 3])
+@pytest.mark.parametrize("version", [2, 3, 5])
 def test_older_checkpoints_load_through_their_upgrades(tmp_path, version):
     agent = _trained(dueling=False)
     agent.save(tmp_path / "now.npz")
 
     def as_older(meta, arrays):
-        _as_version_3(meta, arrays)
+        (_as_version_5 if version == 5 else _as_version_3)(meta, arrays)
         if version == 2:  # before DQNConfig.dueling existed: every agent had the plain head
             meta["format"] = "minidqn.DQNAgent/2"
             del meta["config"]["dueling"]

@@ -350,7 +350,7 @@ def test_a_header_declaring_more_than_its_member_holds_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("change, match", [
-    (lambda m, a: m.update(obs_dim=10**30), "parameters, more than"),  # was an OverflowError
+    (lambda m, a: m.update(obs_shape=[10**30]), "parameters, more than"),  # was an OverflowError
     (lambda m, a: m["config"].update(hidden_sizes=[10**6, 10**6]), "hidden_sizes"),  # was a MemoryError
     (lambda m, a: m["config"].update(n_step=10**9), "n_step must be at most"),
     (lambda m, a: m["config"].update(buffer_size=10**30), "buffer_size must be"),
@@ -429,7 +429,7 @@ def test_a_zero_dimensional_array_reward_is_accepted_as_its_number():
 # --- evaluate, q_values and the tabular agent check the env as train does ----------------------
 def test_evaluate_and_q_values_check_the_env_and_the_input():
     agent = _agent(steps=0)
-    with pytest.raises(ValueError, match="observation size 4 and 2 actions; the agent was built for 1 and 2"):
+    with pytest.raises(ValueError, match=r"observations of shape \(4,\) and 2 actions; the agent was built for \(1,\) and 2"):
         agent.evaluate(gym.make("CartPole-v1"), episodes=1)
     with pytest.raises(ValueError, match=r"shape \(1,\) or \(B, 1\)"):
         agent.q_values(np.zeros((3, 4)))

@@ -16,7 +16,7 @@ BOX2 = spaces.Box(-1.0, 1.0, (2,), np.float32)
 DQN_FIELDS = [f.name for f in dataclasses.fields(DQNConfig)]
 Q_FIELDS = [f.name for f in dataclasses.fields(QLearningConfig)]
 # Fields that hold numbers, so that a bool, NaN or infinity is wrong for each of them.
-DQN_NUMBERS = [n for n in DQN_FIELDS if n not in ("hidden_sizes", "loss", "double_dqn", "dueling", "exploration", "dtype",
+DQN_NUMBERS = [n for n in DQN_FIELDS if n not in ("hidden_sizes", "conv_layers", "loss", "double_dqn", "dueling", "exploration", "dtype",
                                                  "prioritized_replay")]
 
 
@@ -26,8 +26,33 @@ DQN_NUMBERS = [n for n in DQN_FIELDS if n not in ("hidden_sizes", "loss", "doubl
 def test_every_config_field_refuses_a_value_of_the_wrong_type_naming_the_field(config_class, name, value):
     if value is None and name in ("lr_end", "max_grad_norm"):  # None is allowed: no decay, no clipping
         return
+    if value == [] and name == "conv_layers":  # no conv layers: the MLP
+        return
     with pytest.raises(ValueError, match=rf"{config_class.__name__}\.{name} must be .*, got"):
         config_class(**{name: value})
+
+
+@pytest.mark.parametrize("conv_layers", [((16,),), ((16, 3, 1),), ((0, 3),), ((16, 0),), ((16, 65),), ((16.0, 3),),
+                                         ((True, 3),), (16, 3), "16x3"])
+def test_conv_layers_must_be_pairs_of_channels_and_kernel_sizes(conv_layers):
+    with pytest.raises(ValueError, match=r"DQNConfig\.conv_layers must be a tuple of up to 100 \(out_channels, "
+                                         r"kernel_size\) pairs"):
+        DQNConfig(conv_layers=conv_layers)
+
+
+def test_conv_layers_read_back_from_json_lists_equal_the_config():
+    assert DQNConfig(conv_layers=[[16, 3], [8, 2]]) == DQNConfig(conv_layers=((16, 3), (8, 2)))
+
+
+@pytest.mark.parametrize("config, obs_shape, match", [
+    (DQNConfig(conv_layers=((4, 3),)), (4,), r"conv_layers need image observations of shape \(H, W, C\)"),
+    (DQNConfig(), (5, 5, 1), "need conv_layers"),
+    (DQNConfig(conv_layers=((4, 3), (4, 3))), (4, 6, 1), "3×3 filter does not fit the 2×4 maps"),
+    (DQNConfig(conv_layers=((65_536, 1),) * 3), (4, 4, 1), "parameters, more than"),
+])
+def test_check_network_refuses_what_cannot_be_built_before_allocating(config, obs_shape, match):
+    with pytest.raises(ValueError, match=match):
+        config.check_network(obs_shape, 2)
 
 
 @pytest.mark.parametrize("config_class, name", [(DQNConfig, n) for n in DQN_NUMBERS] +
@@ -70,7 +95,7 @@ def test_dqn_agent_refuses_a_seed_that_is_not_a_non_negative_integer(seed):
 @pytest.mark.parametrize("obs_space, act_space, match", [
     (spaces.Tuple([BOX2, BOX2]), spaces.Discrete(2), "Box observation"),
     (spaces.MultiBinary(4), spaces.Discrete(2), "Box observation"),
-    (spaces.Box(0, 255, (8, 8, 3), np.uint8), spaces.Discrete(2), "Flatten images"),
+    (spaces.Box(0, 255, (8, 8, 3), np.uint8), spaces.Discrete(2), "give the network conv layers"),
     (spaces.Box(-1, 1, (0,)), spaces.Discrete(2), "Box observation"),
     (BOX2, spaces.Tuple([spaces.Discrete(2)]), "Discrete"),
     (BOX2, spaces.MultiBinary(2), "Discrete"),
