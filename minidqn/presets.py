@@ -44,10 +44,11 @@ PRESETS = {
     "Acrobot-v1": Preset("Acrobot-v1", DQNConfig(gamma=0.99, lr=1e-3, lr_decay_steps=100_000), 100_000, 10_000,
                          "minidqn's defaults with γ = 0.99 and the step size spread over the budget"),
     "MountainCar-v0": Preset("MountainCar-v0", DQNConfig(
-        hidden_sizes=(256, 256), lr=4e-3, lr_end=None, batch_size=128, buffer_size=10_000, learning_starts=1000,
-        gamma=0.98, train_freq=16, gradient_steps=8, tau=1.0, target_update_interval=300, n_step=1,
-        loss="huber", double_dqn=False, dueling=False, exploration_steps=24_000, epsilon_end=0.07), 120_000, 10_000,
-        "the RL Zoo's tuned settings, translated"),
+        hidden_sizes=(256, 256), lr=4e-3, lr_end=1e-5, lr_decay_steps=120_000, batch_size=128, buffer_size=10_000,
+        learning_starts=1000, gamma=0.98, train_freq=16, gradient_steps=8, tau=1.0, target_update_interval=300,
+        n_step=3, loss="huber", double_dqn=False, dueling=False, exploration_steps=24_000, epsilon_end=0.07),
+        120_000, 10_000, "the RL Zoo's tuned settings, translated, with 3-step returns and the step size "
+        "spread over the budget"),
     "LunarLander-v3": Preset("LunarLander-v3", DQNConfig(hidden_sizes=(128, 128), gamma=0.99, lr_decay_steps=100_000),
                              100_000, 10_000, "minidqn's defaults with 128×128 layers, γ = 0.99 and the step size "
                              "spread over the budget (measured against the RL Zoo's settings)"),
