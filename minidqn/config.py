@@ -64,6 +64,7 @@ class DQNConfig:
     temperature: float = 1.0  # boltzmann: T in P(a|s) ∝ exp(Q(s,a)/T); small T is nearly greedy
     dtype: str = "float32"  # network and replay precision; float32 is faster on the CPU
     prioritized_replay: bool = False  # draw transitions by |TD error| (minidqn.replay.PrioritizedReplayBuffer)
+    compact_observations: bool = False  # replay keeps observations as uint8, for whole numbers 0..255 (MinAtar)
     priority_alpha: float = 0.6  # α: P(i) ∝ pᵢ^α; 0 is uniform replay
     priority_beta_start: float = 0.4  # β of the importance weights (N·P(i))^(−β) at step 0
     priority_beta_steps: int = 50_000  # env steps over which β rises linearly to 1 (full correction)
@@ -99,8 +100,10 @@ class DQNConfig:
         check(self, is_real(self.huber_delta) and self.huber_delta > 0, "huber_delta", "a finite number > 0")
         check(self, self.max_grad_norm is None or (is_real(self.max_grad_norm) and self.max_grad_norm > 0),
               "max_grad_norm", "a finite number > 0, or None")
-        for name in ("double_dqn", "dueling", "prioritized_replay"):
+        for name in ("double_dqn", "dueling", "prioritized_replay", "compact_observations"):
             check(self, isinstance(getattr(self, name), (bool, np.bool_)), name, "True or False")
+        check(self, not (self.compact_observations and self.prioritized_replay), "compact_observations",
+              "False with prioritized_replay (the compact layout is for uniform replay only)")
         check(self, isinstance(self.dueling_type, str) and self.dueling_type in ("avg", "max", "naive"),
               "dueling_type", "'avg', 'max' or 'naive'")
         schedules = ("constant", "linear", "exponential", "boltzmann")

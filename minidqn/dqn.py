@@ -15,6 +15,7 @@ import numpy as np
 from gymnasium import spaces
 
 from minidqn import checkpoint, env_api
+from minidqn.compact_replay import CompactReplayBuffer
 from minidqn.config import DQNConfig
 from minidqn.dqn_formats import UPGRADES, WHY_NOT
 from minidqn.evaluation import evaluate
@@ -57,8 +58,12 @@ class DQNAgent:
         # NOTE: all parameters are views of one vector θ, so Adam over [θ] is exactly Adam over
         # every W and b, applied elementwise, in one vector operation instead of one per array.
         self.optimizer = Adam([self.online.flat_params], lr=c.lr, max_grad_norm=c.max_grad_norm)
-        self.buffer = (PrioritizedReplayBuffer(c.buffer_size, c.priority_alpha, dtype=self.dtype) if c.prioritized_replay
-                       else RingReplayBuffer(c.buffer_size, dtype=self.dtype))  # replay.py: the deque it equals
+        if c.prioritized_replay:
+            self.buffer = PrioritizedReplayBuffer(c.buffer_size, c.priority_alpha, dtype=self.dtype)
+        elif c.compact_observations:  # observations as uint8: a quarter of the memory (compact_replay.py)
+            self.buffer = CompactReplayBuffer(c.buffer_size, dtype=self.dtype)
+        else:
+            self.buffer = RingReplayBuffer(c.buffer_size, dtype=self.dtype)  # replay.py: the deque it equals
         self.n_step_transitions = NStepTransitions(c.n_step, c.gamma)  # folds steps before storing
         self.loss_fn = mse_loss if c.loss == "mse" else partial(huber_loss, delta=c.huber_delta)
         # Both schedules count env steps from the agent's first, over all train() calls.
@@ -261,22 +266,22 @@ class DQNAgent:
             config.check_network(shape, A)  # before the spaces and networks are allocated
             agent = cls(spaces.Box(-np.inf, np.inf, shape, np.float32), spaces.Discrete(A), config, seed=meta["seed"])
             checkpoint.load_parts(agent._parts(), meta, arrays)
-            agent._check_stored_transitions(arrays["buffer.rows"], arrays["n_step.obs"], arrays["n_step.actions"])
+            agent._check_stored_transitions(arrays["n_step.obs"], arrays["n_step.actions"])
             for name in ("num_steps", "num_updates", "num_episodes"):
                 setattr(agent, name, count(meta, name))
             for name in RNG_NAMES:
                 getattr(agent, name).bit_generator.state = meta["rng_states"][name]
         return agent
 
-    def _check_stored_transitions(self, rows: np.ndarray, pending_obs: np.ndarray, pending_actions: np.ndarray):
-        """ValueError unless a file's replay rows and pending n-step steps hold this agent's
-        observation size and actions 0..A−1 (no single part can see this; each checks the rest)."""
+    def _check_stored_transitions(self, pending_obs: np.ndarray, pending_actions: np.ndarray):
+        """ValueError unless the loaded replay memory and a file's pending n-step steps hold this
+        agent's observation size and actions 0..A−1 (no single part can see this; each checks the rest)."""
         D, A = self.obs_dim, self.n_actions
-        if rows.size and rows.shape[1:] != (2 * D + 3,):
-            raise ValueError(f"replay rows must have 2D + 3 = {2 * D + 3} columns, got shape {rows.shape}")
+        if len(self.buffer) and self.buffer.obs_dim != D:
+            raise ValueError(f"replay rows must have 2D + 3 = {2 * D + 3} columns, got {2 * self.buffer.obs_dim + 3}")
         if pending_actions.size and pending_obs.shape[1:] != (D,):
             raise ValueError(f"the pending n-step observations must have shape (k, {D}), got {pending_obs.shape}")
-        largest = max(rows[:, D].max(initial=0) if rows.size else 0, pending_actions.max(initial=0))
+        largest = max(self.buffer.largest_action(), pending_actions.max(initial=0))
         if largest >= A:
             raise ValueError(f"stored actions must be below n_actions = {A}, got {largest:g}")
 

@@ -53,9 +53,9 @@ def _upgrade_4_to_5(meta: dict, arrays: dict) -> tuple[dict, dict]:
 
 def add_observation_shape(meta: dict, arrays: dict) -> tuple[dict, dict]:
     """Version 6 (of a GreedyPolicy file: version 2) added convolutional networks
-    (DQNConfig.conv_layers) and so stores the observation's shape, (D,) or (H, W, C), where the
+    (DQNConfig.conv_layers) and compact replay (compact_observations), and so stores the observation's shape, (D,) or (H, W, C), where the
     version before stored its length D; every earlier agent had an MLP."""
-    meta["config"]["conv_layers"] = []
+    meta["config"].update(conv_layers=[], compact_observations=False)
     meta["obs_shape"] = [meta.pop("obs_dim")]
     return meta, arrays
 

@@ -114,6 +114,10 @@ class ReplayBuffer:
             return np.zeros((0, 0 if self.obs_dim is None else 2 * self.obs_dim + 3), self.dtype)
         return np.array(self.memory)
 
+    def largest_action(self) -> int:
+        """The largest action stored (0 while empty), for a loaded agent's check."""
+        return int(max(row[self.obs_dim] for row in self.memory)) if self.memory else 0
+
     def extend(self, rows: np.ndarray) -> None:
         """Append the rows of an (n, 2D + 3) array, oldest first, as `rows()` returns them."""
         rows = np.asarray(rows, self.dtype)
@@ -182,7 +186,7 @@ class RingReplayBuffer(ReplayBuffer):
     def __getitem__(self, i: int) -> np.ndarray:
         if not -self.size <= i < self.size:
             raise IndexError(f"transition {i} of a buffer holding {self.size}")
-        return self.storage[self.positions(i % self.size)]
+        return self._gather(self.positions(i % self.size))
 
     def push(self, obs, action: int, reward: float, next_obs, terminated: bool) -> None:
         self._append(self._row(obs, action, reward, next_obs, terminated)[None])
@@ -193,26 +197,43 @@ class RingReplayBuffer(ReplayBuffer):
 
     def sample(self, batch_size: int, rng: np.random.Generator):
         """As ReplayBuffer.sample: the same five arrays, for the same draws of `rng`."""
-        return self._fields(self.storage[self.positions(self._draw(batch_size, rng))])
+        return self._fields(self._gather(self.positions(self._draw(batch_size, rng))))
 
     def rows(self) -> np.ndarray:
         if self.size == 0:
             return np.zeros((0, 0 if self.obs_dim is None else 2 * self.obs_dim + 3), self.dtype)
-        return self.storage[self.positions(np.arange(self.size))]
+        return self._gather(self.positions(np.arange(self.size)))
+
+    def largest_action(self) -> int:
+        return int(self._gather(slice(0, self.size))[:, self.obs_dim].max()) if self.size else 0
+
+    # The three places that touch the storage array; minidqn.compact_replay stores the same rows
+    # in another layout by redefining them.
+    def _allocate(self, width: int) -> None:
+        """Room for `capacity` rows of `width` = 2D + 3 numbers."""
+        self.storage = np.zeros((self.capacity, width), self.dtype)
+
+    def _gather(self, positions) -> np.ndarray:
+        """The rows at storage `positions` (an index array or a slice): (B, 2D + 3), a copy."""
+        return self.storage[positions]
+
+    def _write(self, positions, rows: np.ndarray) -> None:
+        """Store `rows` (B, 2D + 3) at storage `positions`."""
+        self.storage[positions] = rows
 
     def _append(self, rows: np.ndarray) -> None:
-        if self.storage is None and len(rows):
-            self.storage = np.zeros((self.capacity, rows.shape[1]), self.dtype)
+        if self.size == 0 and self.next == 0 and len(rows):
+            self._allocate(rows.shape[1])
         for row in rows:  # one at a time: the ring may wrap around in the middle
-            self.storage[self.next] = row
+            self._write(self.next, row[None])
             self.next = (self.next + 1) % self.capacity
             self.size = min(self.size + 1, self.capacity)
 
     def _replace(self, rows: np.ndarray) -> None:
         self.storage, self.next, self.size = None, 0, 0
         if len(rows):
-            self.storage = np.zeros((self.capacity, rows.shape[1]), self.dtype)
-            self.storage[: len(rows)] = rows  # oldest first, from row 0
+            self._allocate(rows.shape[1])
+            self._write(slice(0, len(rows)), rows)  # oldest first, from row 0
             self.next, self.size = len(rows) % self.capacity, len(rows)
 
 
@@ -268,7 +289,7 @@ class PrioritizedReplayBuffer(RingReplayBuffer):
         indices = self.tree.find(rng.random(batch_size) * self.tree.total)  # (B,) storage rows
         probabilities = self.tree.get(indices) / self.tree.total  # P(i): (B,)
         weights = (self.size * probabilities) ** -beta
-        return self._fields(self.storage[indices]), indices, (weights / weights.max()).astype(self.dtype)
+        return self._fields(self._gather(indices)), indices, (weights / weights.max()).astype(self.dtype)
 
     def update_priorities(self, indices: np.ndarray, td_errors: np.ndarray) -> None:
         """pᵢ ← |δᵢ| + eps for the transitions at storage rows `indices` (as `sample` gave them)."""
@@ -291,7 +312,8 @@ class PrioritizedReplayBuffer(RingReplayBuffer):
                 (self.size == self.capacity or next_row == self.size)):
             raise ValueError(f"next must be the ring's next row, got {next_row!r}")
         if self.size == self.capacity:  # the saved layout: transition i (oldest first) at row (next + i) mod N
-            self.storage, self.next = np.roll(self.storage, next_row, axis=0), next_row
+            self._write(slice(None), np.roll(self._gather(slice(None)), next_row, axis=0))
+            self.next = next_row
         if priorities.shape != (self.size,) or not np.all(priorities > 0):
             raise ValueError(f"priorities must be {self.size} numbers > 0, got shape {priorities.shape}")
         if not (isinstance(top, float) and top >= priorities.max(initial=0.0)):

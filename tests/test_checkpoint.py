@@ -532,7 +532,7 @@ def _as_version_5(meta, arrays):
     """What minidqn wrote before convolutional networks: the observation's length, not its shape."""
     meta["format"] = "minidqn.DQNAgent/5"
     meta["obs_dim"] = meta.pop("obs_shape")[0]
-    del meta["config"]["conv_layers"]
+    del meta["config"]["conv_layers"], meta["config"]["compact_observations"]
 
 
 def _as_version_3(meta, arrays):

@@ -17,7 +17,7 @@ DQN_FIELDS = [f.name for f in dataclasses.fields(DQNConfig)]
 Q_FIELDS = [f.name for f in dataclasses.fields(QLearningConfig)]
 # Fields that hold numbers, so that a bool, NaN or infinity is wrong for each of them.
 DQN_NUMBERS = [n for n in DQN_FIELDS if n not in ("hidden_sizes", "conv_layers", "loss", "double_dqn", "dueling", "exploration", "dtype",
-                                                 "prioritized_replay")]
+                                                 "prioritized_replay", "compact_observations")]
 
 
 @pytest.mark.parametrize("config_class, name", [(DQNConfig, n) for n in DQN_FIELDS] +
