@@ -43,6 +43,8 @@ EVALUATION_COLUMNS = ["env_steps", "mean_return", "predicted_value", "discounted
 def make_env(env_id: str, max_episode_steps: int | None = None, render_mode: str | None = None) -> gym.Env:
     """gym.make(env_id), with a Discrete observation turned into a one-hot vector
     (gymnasium's FlattenObservation), the only change an MLP needs to act in such an env."""
+    if env_id.startswith("MinAtar/"):
+        register_minatar()
     try:
         options = {"render_mode": render_mode} if render_mode else {}  # an env of one's own may take no render_mode
         env = gym.make(env_id, max_episode_steps=max_episode_steps, **options)
@@ -53,6 +55,18 @@ def make_env(env_id: str, max_episode_steps: int | None = None, render_mode: str
     if isinstance(env.observation_space, gym.spaces.Discrete):
         env = gym.wrappers.FlattenObservation(env)
     return env
+
+
+def register_minatar() -> None:
+    """Register MinAtar's games with gymnasium (MinAtar/Breakout-v0 ...), once; SystemExit naming
+    the extra to install if the minatar package is missing."""
+    if "MinAtar/Breakout-v0" in gym.registry:
+        return
+    try:
+        import minatar.gym
+    except ImportError:
+        raise SystemExit("MinAtar's games need the minatar package: pip install -e \".[minatar]\"") from None
+    minatar.gym.register_envs()
 
 
 def reward_target(env: gym.Env, target: float | None) -> float | None:
@@ -175,6 +189,11 @@ def record(path: Path, gif: Path, seed: int = 0, max_steps: int | None = None, e
         env = make_env(env_id, run.get("max_episode_steps"))
         states, total = plotting.record_cartpole(policy, env, seed=seed, max_steps=max_steps)
         plotting.animate_cartpole(states, gif, title=f"greedy DQN on {env_id}: return {total:.0f}")
+    elif env_id.startswith("MinAtar/"):  # drawn from its grid with matplotlib's colours
+        env, frames = make_env(env_id, run.get("max_episode_steps")), []
+        total, length, _ = play_episode(env, policy.act, seed, max_steps,
+                                        record=lambda env: frames.append(plotting.grid_frame(env.unwrapped.game.state())))
+        plotting.animate_frames(frames, gif, fps=15, every=1, title=f"DQN, {env_id}: return {total:g}, {length} steps")
     else:
         env = make_env(env_id, run.get("max_episode_steps"), render_mode="rgb_array")
         frames = []

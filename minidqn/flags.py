@@ -40,13 +40,15 @@ def add_config_flags(parser: argparse.ArgumentParser, config_cls, defaults=None,
         shown = getattr(defaults, f.name) if defaults is not None else f.default
         kind = hints[f.name]
         if isinstance(shown, tuple):
-            shown = " ".join(map(str, shown))
+            shown = " ".join("x".join(map(str, v)) if isinstance(v, tuple) else str(v) for v in shown) or "none"
         kwargs: dict = {"default": argparse.SUPPRESS, "dest": f"{prefix}{f.name}",
                         "help": f"{comments.get(f.name, '')} (default: {shown})".lstrip()}
         optional = typing.get_origin(kind) in (typing.Union, _UnionType) and type(None) in typing.get_args(kind)
         base = next(t for t in typing.get_args(kind) if t is not type(None)) if optional else kind
         if base is bool:
             kwargs.update(type=_parse_bool, metavar="{true,false}")
+        elif typing.get_origin(base) is tuple and typing.get_origin(typing.get_args(base)[0]) is tuple:
+            kwargs.update(type=_parse_pair, nargs="*", metavar="CxK")  # conv_layers: 16x3 32x3; none given: ()
         elif typing.get_origin(base) is tuple:
             kwargs.update(type=int, nargs="+", metavar="N")
         else:
@@ -88,6 +90,15 @@ def _or_none(kind):
 
     parse.__name__ = kind.__name__  # argparse names the type in its error message
     return parse
+
+
+def _parse_pair(text: str) -> tuple[int, int]:
+    """'16x3' -> (16, 3): a conv layer's out_channels and kernel size."""
+    try:
+        channels, kernel = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected out_channels x kernel_size such as 16x3, got {text!r}") from None
+    return channels, kernel
 
 
 def _parse_bool(text: str) -> bool:

@@ -229,3 +229,36 @@ def draw_band(
         ax.fill_between(x, curves.min(axis=0), curves.max(axis=0), color=line.get_color(),
                         alpha=0.2, lw=0)
     ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+
+
+def grid_frame(state: np.ndarray, cell: int = 32) -> np.ndarray:
+    """An RGB picture (H·cell, W·cell, 3) of a MinAtar grid state (H, W, C) of booleans: each
+    channel (paddle, ball, trail, brick, ...) its own colour from matplotlib's "cubehelix" map,
+    empty cells black, as MinAtar's own display colours them; the last channel drawn wins."""
+    state = np.asarray(state, dtype=bool)
+    C = state.shape[-1]
+    palette = np.vstack([np.zeros(3), plt.get_cmap("cubehelix")(np.linspace(0.3, 0.9, C))[:, :3]])  # (1 + C, 3)
+    index = np.where(state.any(axis=-1), C - np.argmax(state[..., ::-1], axis=-1), 0)  # (H, W): 0 empty, c + 1
+    image = palette[index]  # (H, W, 3)
+    return np.repeat(np.repeat(image, cell, axis=0), cell, axis=1)
+
+
+def draw_filters(filters: np.ndarray, path, channel_names: list[str] | None = None, title: str = "") -> None:
+    """Save a picture of a Conv2D layer's filters W: (k, k, C_in, C_out), one column per output
+    channel and one row per input channel, on one colour scale centred at 0 (red +, blue −)."""
+    k, _, C_in, C_out = filters.shape
+    fig, axes = plt.subplots(C_in, C_out, figsize=(0.6 * C_out + 1.2, 0.6 * C_in + 0.6), squeeze=False)
+    scale = float(np.abs(filters).max()) or 1.0
+    for i in range(C_in):
+        for o in range(C_out):
+            ax = axes[i, o]
+            ax.imshow(filters[:, :, i, o], cmap="RdBu_r", vmin=-scale, vmax=scale)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if o == 0:
+                ax.set_ylabel(channel_names[i] if channel_names else f"in {i}", fontsize=7, rotation=0, ha="right")
+            if i == 0:
+                ax.set_title(f"{o}", fontsize=7)
+    fig.suptitle(title or f"{C_out} filters of {k}×{k} (columns), by input channel (rows)", fontsize=9)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)

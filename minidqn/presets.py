@@ -54,6 +54,23 @@ PRESETS = {
                              "spread over the budget (measured against the RL Zoo's settings)"),
 }
 
+# MinAtar (Young & Tian, 2019): the network and schedule of its reference DQN (examples/dqn.py in
+# the MinAtar repository): 16 3×3 filters, 128 hidden units, batch 32, a gradient step every
+# frame, replay 100,000 after 5,000 warm-up frames, and a hard target copy every 1,000 updates.
+# Two departures: Adam at the reference's step size instead of its centred RMSprop, and ε falls
+# in one line from 1 at frame 0 to 0.1 at frame 105,000, where the reference holds 1 over the
+# warm-up and then falls over 100,000 frames (the same end point, a slope 5% gentler).
+MINATAR = DQNConfig(conv_layers=((16, 3),), hidden_sizes=(128,), batch_size=32, buffer_size=100_000,
+                    learning_starts=5_000, exploration_steps=105_000, epsilon_end=0.1, tau=1.0,
+                    target_update_interval=1_000, lr=2.5e-4, lr_end=None, gamma=0.99, n_step=1, loss="huber",
+                    max_grad_norm=None, double_dqn=False, dueling=False, compact_observations=True)
+MINATAR_GAMES = ("Asterix", "Breakout", "Freeway", "Seaquest", "SpaceInvaders")
+for _game in MINATAR_GAMES:
+    for _version, _actions in (("v0", "all six actions"), ("v1", "the game's minimal action set")):
+        PRESETS[f"MinAtar/{_game}-{_version}"] = Preset(
+            f"MinAtar/{_game}-{_version}", MINATAR, 400_000, 25_000,
+            f"MinAtar's reference DQN network and schedule, with Adam ({_actions})")
+
 
 def preset_for(env_id: str) -> Preset:
     """The preset of `env_id`, or DQNConfig() with DEFAULT_STEPS for an env without one."""

@@ -117,3 +117,17 @@ def test_ablation_demo_runs_its_rows_and_writes_table_and_figure(tmp_path, monke
     assert all(row["seeds"] == 2 and 0 <= row["holds"] <= 2 for row in report["table"])
     assert (tmp_path / "ablation_cartpole.png").stat().st_size > 0
     assert json.loads((tmp_path / "ablation_cartpole.json").read_text())["env_id"] == "CartPole-v1"
+
+
+def test_minatar_demo_learns_from_the_grid_and_draws_it(tmp_path, monkeypatch):
+    pytest.importorskip("minatar")  # the minatar extra
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    result = _main("minatar.py")(["--steps", "1200", "--learning-starts", "300", "--eval-every", "600",
+                                  "--eval-episodes", "2", "--buffer-size", "2000", "--out", str(tmp_path),
+                                  "--verbose", "0"])
+    for name in ("learning_curve.png", "filters.png", "minatar.gif", "agent.npz", "policy.npz", "history.csv"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    agent = DQNAgent.load(tmp_path / "agent.npz")
+    assert agent.obs_shape == (10, 10, 4) and agent.n_actions == 6 and agent.num_updates == 1200 - 300
+    assert agent.config.conv_layers == ((16, 3),) and agent.config.compact_observations
+    assert result["env_id"] == "MinAtar/Breakout-v0" and len(result["returns"]) == 2

@@ -1,0 +1,82 @@
+"""DQN learning a MinAtar game from its screen, with a convolution written by hand.
+
+    pip install -e ".[minatar]"
+    python demos/minatar.py                                 # Breakout, all six actions, 400,000 frames
+    python demos/minatar.py --game space_invaders --steps 100000
+    python demos/minatar.py --minimal-actions               # MinAtar/Breakout-v1: the game's own actions
+    python demos/minatar.py --lr 1e-3 --conv-layers 16x3 16x3   # any DQNConfig field
+
+MinAtar (Young & Tian, 2019) keeps five Atari games' mechanics on a 10×10 grid with one boolean
+channel per kind of object (Breakout: paddle, ball, trail, brick), so the agent reads the screen
+itself, through one layer of 16 3×3 filters (minidqn.conv) and a hidden layer of 128, the network
+of MinAtar's reference DQN, with its schedule (minidqn.presets.MINATAR). It prints progress,
+and writes to --out (runs/MinAtar_Breakout-v0): learning_curve.png, filters.png (what the first
+layer learned), minatar.gif (the trained agent, drawn from the grid), agent.npz, policy.npz and
+history.csv. docs/pixels.md has the measured curve, the time it took and how the reference did.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+
+# NOTE: `python demos/minatar.py` puts this file's folder first on sys.path, where this file,
+# minatar.py, would hide the minatar package that the games come from; so that folder leaves it.
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
+
+from minidqn import DQNAgent
+from minidqn.cli import make_env, record, train_new
+from minidqn.config import DQNConfig
+from minidqn.flags import add_config_flags, config_from_args
+from minidqn.presets import MINATAR_GAMES, PRESETS
+
+GAMES = {game.lower() if game != "SpaceInvaders" else "space_invaders": game for game in MINATAR_GAMES}
+CHANNELS = {"Breakout": ["paddle", "ball", "trail", "brick"]}  # MinAtar's names for its channels
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--game", choices=sorted(GAMES), default="breakout")
+    parser.add_argument("--minimal-actions", action="store_true",
+                        help="the game's minimal action set (MinAtar/<Game>-v1) instead of all six (-v0)")
+    parser.add_argument("--steps", type=int, help="training frames (default: the preset's, 400,000)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--eval-every", type=int, help="frames between progress evaluations (default: 25,000)")
+    parser.add_argument("--eval-episodes", type=int, default=20, help="greedy test episodes at the end")
+    parser.add_argument("--out", type=Path, help="output folder (default: runs/MinAtar_<Game>-v0)")
+    parser.add_argument("--no-gif", action="store_true", help="skip the animation")
+    parser.add_argument("--verbose", type=int, default=1, help="0 quiet, 1 progress lines, 2 every episode")
+    add_config_flags(parser, DQNConfig, defaults=PRESETS["MinAtar/Breakout-v0"].config)
+    args = parser.parse_args(argv)
+
+    env_id = f"MinAtar/{GAMES[args.game]}-{'v1' if args.minimal_actions else 'v0'}"
+    preset = PRESETS[env_id]
+    steps = args.steps if args.steps is not None else preset.steps
+    eval_every = args.eval_every if args.eval_every is not None else preset.eval_every
+    for name, value in (("--steps", steps), ("--eval-every", eval_every), ("--eval-episodes", args.eval_episodes)):
+        if value < 1:
+            parser.error(f"{name} must be a positive integer, got {value}")
+    out = args.out or Path("runs") / env_id.replace("/", "_")
+    config = config_from_args(args, preset.config)
+    env = make_env(env_id)
+    print(f"{env_id}: observations {env.observation_space.shape} booleans, {env.action_space.n} actions")
+    summary = train_new(env_id, config, steps, args.seed, out, eval_every=eval_every,
+                        eval_episodes=args.eval_episodes, checkpoint_every=50_000, verbose=args.verbose,
+                        source=preset.source)
+
+    from minidqn import plotting  # matplotlib only once there is something to draw
+
+    agent = DQNAgent.load(out / "agent.npz")
+    if config.conv_layers:
+        plotting.draw_filters(agent.online.params[0], out / "filters.png", CHANNELS.get(GAMES[args.game]),
+                              title=f"the first layer's filters after {agent.num_steps:,} frames of {env_id}")
+        print(f"wrote {out}/filters.png")
+    if not args.no_gif:
+        record(out / "agent.npz", out / "minatar.gif", seed=7, max_steps=1_000)
+    return {**summary, "config": dataclasses.asdict(config)}
+
+
+if __name__ == "__main__":
+    main()
