@@ -150,6 +150,10 @@ class Adam(_Optimizer):
         if not eps > 0:
             raise ValueError(f"eps must be > 0, got {eps}")
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        # Scratch space for the terms of each step, one pair per parameter array: a temporary the
+        # size of θ is a fresh allocation on every step otherwise (see `step`). Not state: nothing
+        # in them survives a step, so they are neither saved nor loaded.
+        self._scratch = [(np.empty_like(p), np.empty_like(p)) for p in self.params]
 
     def step(self, grads: Sequence[np.ndarray]) -> float:
         """One update; returns ‖g‖ before clipping. If ‖g‖ is inf or NaN (g² would overflow v),
@@ -162,12 +166,20 @@ class Adam(_Optimizer):
         beta1, beta2, t = self.beta1, self.beta2, self.t
         # NOTE: the scalars stay Python floats; a NumPy float64 scalar would promote float32
         # moments to float64 on every step (NumPy 2's promotion rules).
-        for p, g, m, v in zip(self.params, grads, self.m, self.v):
+        # NOTE: each line computes one term of the equations above into a scratch array (`out=`),
+        # in the same order as the one-line forms in the comments, so the result is the same to
+        # the last bit. Written with temporaries, each term of a large θ is a new array, and the
+        # step took 3.8 times as long for MinAtar's network of 132,566 parameters (docs/pixels.md).
+        for p, g, m, v, (term, denominator) in zip(self.params, grads, self.m, self.v, self._scratch):
             m *= beta1
-            m += (1.0 - beta1) * g  # m ← β₁·m + (1 − β₁)·g
+            m += np.multiply(1.0 - beta1, g, out=term)  # m ← β₁·m + (1 − β₁)·g
             v *= beta2
-            v += (1.0 - beta2) * g * g  # v ← β₂·v + (1 − β₂)·g²
-            m_hat = m / (1.0 - beta1**t)
-            v_hat = v / (1.0 - beta2**t)
-            p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+            np.multiply(1.0 - beta2, g, out=term)
+            v += np.multiply(term, g, out=term)  # v ← β₂·v + (1 − β₂)·g·g
+            m_hat = np.divide(m, 1.0 - beta1**t, out=term)  # m̂ = m / (1 − β₁ᵗ)
+            v_hat = np.divide(v, 1.0 - beta2**t, out=denominator)  # v̂ = v / (1 − β₂ᵗ)
+            np.sqrt(v_hat, out=denominator)
+            denominator += self.eps  # √v̂ + eps
+            step = np.multiply(self.lr, m_hat, out=term)
+            p -= np.divide(step, denominator, out=term)  # θ ← θ − lr·m̂ / (√v̂ + eps)
         return norm

@@ -95,3 +95,19 @@ def test_step_rejects_grads_that_do_not_match_params():
     opt = Adam([np.zeros(3)])
     with pytest.raises(ValueError, match="grads must match"):
         opt.step([np.zeros(4)])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_adam_with_scratch_buffers_equals_the_equations_with_temporaries_bit_for_bit(dtype):
+    rng = np.random.default_rng(0)
+    theta = rng.normal(size=3000).astype(dtype)
+    expected, m, v = theta.copy(), np.zeros_like(theta), np.zeros_like(theta)
+    adam = Adam([theta], lr=1e-3)
+    for t in range(1, 30):
+        g = rng.normal(size=3000).astype(dtype)
+        adam.step([g.copy()])
+        m = 0.9 * m + (1.0 - 0.9) * g
+        v = 0.999 * v + (1.0 - 0.999) * g * g
+        expected -= 1e-3 * (m / (1.0 - 0.9**t)) / (np.sqrt(v / (1.0 - 0.999**t)) + 1e-8)
+    np.testing.assert_array_equal(theta, expected)
+    assert theta.dtype == dtype
