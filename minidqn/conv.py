@@ -37,13 +37,8 @@ class Conv2D:
     which is a Linear layer applied to every patch at once, with the same weights at every (i, j).
     """
 
-    def __init__(
-        self,
-        W: np.ndarray,
-        b: np.ndarray,
-        grad_W: np.ndarray | None = None,
-        grad_b: np.ndarray | None = None,
-    ):
+    def __init__(self, W: np.ndarray, b: np.ndarray, grad_W: np.ndarray | None = None,
+                 grad_b: np.ndarray | None = None):
         if W.ndim != 4 or W.shape[0] != W.shape[1] or b.shape != (W.shape[3],):
             raise ValueError(f"W must be (k, k, C_in, C_out) and b (C_out,); got W {W.shape}, b {b.shape}")
         self.W, self.b = W, b
