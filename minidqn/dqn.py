@@ -1,4 +1,7 @@
-"""Deep Q-Network (Mnih et al., 2015): Q-learning with an MLP, experience replay and a target network.
+"""Deep Q-Network (Mnih et al., 2015): Q-learning with a neural network, experience replay and a target network.
+
+The network is an MLP over flat observations or, with DQNConfig.conv_layers, a ConvNet over images
+(minidqn.conv); the agent treats both alike.
 
 Run `python demos/cartpole.py` to watch it learn CartPole; docs/dqn.md maps each equation here
 to its line, follows one transition through the code, and lists where this implementation departs
