@@ -67,19 +67,19 @@ class Conv2D:
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """y for x: (B, H, W, C_in), without caching anything."""
-        B, H, W, _ = x.shape
-        H_out, W_out, _ = self.output_shape(H, W)
-        y = self.im2col(x) @ self.W.reshape(-1, self.C_out)  # (B·H′·W′, C_out)
-        y += self.b  # b broadcasts over every patch
-        return y.reshape(B, H_out, W_out, self.C_out)
+        return self._convolve(self.im2col(x), x.shape)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """y for x: (B, H, W, C_in), caching X_col because dL/dW = X_colᵀ·dL/dy needs it."""
-        B, H, W, _ = x.shape
-        H_out, W_out, _ = self.output_shape(H, W)
         self.X_col, self.x_shape = self.im2col(x), x.shape
-        y = self.X_col @ self.W.reshape(-1, self.C_out)  # (B·H′·W′, C_out)
-        y += self.b
+        return self._convolve(self.X_col, x.shape)
+
+    def _convolve(self, X_col: np.ndarray, x_shape: tuple[int, ...]) -> np.ndarray:
+        """y = X_col · W_mat + b, as (B, H′, W′, C_out)."""
+        B, H, W, _ = x_shape
+        H_out, W_out, _ = self.output_shape(H, W)
+        y = X_col @ self.W.reshape(-1, self.C_out)  # (B·H′·W′, C_out)
+        y += self.b  # b broadcasts over every patch
         return y.reshape(B, H_out, W_out, self.C_out)
 
     def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
