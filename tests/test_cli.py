@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 
 from minidqn import DQNAgent, DQNConfig
-from minidqn.cli import build_parser, register_minatar, run
+from minidqn.cli import build_parser, run
 from minidqn.history import History
 from minidqn.policy import GreedyPolicy
 from minidqn.presets import PRESETS, preset_for
+from minidqn.run_folder import register_minatar
 
 TINY = ["--learning-starts", "100", "--eval-every", "300", "--eval-episodes", "3", "--verbose", "0"]
 
