@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from minidqn.optim import SGD, Adam, clip_grad_norm
+from minidqn.optim import SGD, Adam, clip_grad_norm, flush_to_zero
 
 
 def test_adam_first_two_steps_match_hand_computation():
@@ -111,3 +111,26 @@ def test_adam_with_scratch_buffers_equals_the_equations_with_temporaries_bit_for
         expected -= 1e-3 * (m / (1.0 - 0.9**t)) / (np.sqrt(v / (1.0 - 0.999**t)) + 1e-8)
     np.testing.assert_array_equal(theta, expected)
     assert theta.dtype == dtype
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_flush_to_zero_zeroes_subnormal_numbers_only(dtype):
+    tiny = np.finfo(dtype).tiny
+    a = np.array([0.0, tiny / 2, -tiny / 4, tiny, -tiny, -1.0, 3.5, tiny * 0.999], dtype)
+    flush_to_zero(a, np.empty_like(a))
+    np.testing.assert_array_equal(a, np.array([0.0, 0.0, 0.0, tiny, -tiny, -1.0, 3.5, 0.0], dtype))
+
+
+def test_adam_moments_of_a_gradient_gone_to_zero_never_become_subnormal():
+    # m falls by β₁ = 0.9 a step once g is 0: from 0.1 it passes float32's smallest normal
+    # number (1.2e-38) near step 820 and would stay subnormal until about step 960.
+    theta = np.ones(4, np.float32)
+    adam = Adam([theta], lr=1e-3)
+    adam.step([np.full(4, 1.0, np.float32)])
+    for _ in range(900):
+        adam.step([np.zeros(4, np.float32)])
+    tiny = np.finfo(np.float32).tiny
+    for moment in (adam.m[0], adam.v[0]):
+        assert not np.any((moment != 0) & (np.abs(moment) < tiny))
+    assert np.all(adam.m[0] == 0) and np.all(adam.v[0] > 0)
+    assert np.all(np.isfinite(theta)) and np.all(theta < 1.0)
