@@ -1,5 +1,6 @@
 """Every demo runs end to end with a tiny budget and writes what it promises."""
 
+import importlib.util
 import json
 import runpy
 from pathlib import Path
@@ -131,3 +132,28 @@ def test_minatar_demo_learns_from_the_grid_and_draws_it(tmp_path, monkeypatch):
     assert agent.obs_shape == (10, 10, 4) and agent.n_actions == 6 and agent.num_updates == 1200 - 300
     assert agent.config.conv_layers == ((16, 3),) and agent.config.compact_observations
     assert result["env_id"] == "MinAtar/Breakout-v0" and len(result["returns"]) == 2
+
+
+def test_minatar_speed_times_minidqn_and_says_when_torch_is_missing(monkeypatch, capsys):
+    pytest.importorskip("minatar")
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *args: None if name == "torch"
+                        else real_find_spec(name, *args))
+    rows = _main("minatar_speed.py")(["--frames", "60", "--warmup", "40", "--rounds", "2"])
+    assert [row["round"] for row in rows] == [1, 2] and all(row["minidqn_fps"] > 0 for row in rows)
+    assert all("torch_fps" not in row for row in rows)
+    assert "torch is not installed" in capsys.readouterr().out
+
+
+def test_minatar_speed_times_the_pytorch_twin_when_torch_is_installed(capsys):
+    pytest.importorskip("minatar")
+    pytest.importorskip("torch")
+    (row,) = _main("minatar_speed.py")(["--frames", "60", "--warmup", "40", "--rounds", "1"])
+    assert row["torch_fps"] > 0 and row["ratio"] == pytest.approx(row["torch_seconds"] / row["minidqn_seconds"])
+    assert "as fast" in capsys.readouterr().out
+
+
+def test_minatar_speed_refuses_a_warmup_shorter_than_a_batch():
+    pytest.importorskip("minatar")
+    with pytest.raises(SystemExit):
+        _main("minatar_speed.py")(["--warmup", "10"])

@@ -1,0 +1,149 @@
+"""Frames per second of DQN learning a MinAtar game: minidqn beside the same DQN step in PyTorch.
+
+Both sides run MinAtar's reference setting (minidqn.presets.MINATAR): 16 3×3 filters, a hidden
+layer of 128, batch 32 and one gradient step per frame, a hard target copy every 1,000 updates.
+Each first acts for --warmup frames without learning (the replay warm-up), then the clock runs
+for --frames learning frames: act ε-greedily, step the env, store, sample 32 transitions, one
+gradient step. The two alternate, --rounds times, so both see the same machine; both run on one
+core (OpenBLAS and PyTorch each limited to one thread).
+
+The PyTorch side is written here as the usual PyTorch DQN of that network, with MinAtar's
+reference optimizer (centred RMSprop, lr 2.5e-4, α 0.95, eps 0.01) and the Huber (smooth L1)
+loss; its replay memory is the same uint8 NumPy ring as minidqn's, so the comparison is of the
+learning step. It runs only if torch is installed; minidqn never depends on it.
+
+    pip install -e ".[minatar]"          # and `pip install torch` for the comparison
+    python demos/minatar_speed.py        # Breakout, 10,000 learning frames, 3 rounds
+    python demos/minatar_speed.py --game space_invaders --frames 5000 --rounds 1
+
+Results: docs/pixels.md.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as `import minidqn` does; here NumPy may come first
+
+import argparse
+import importlib.util
+import sys
+import time
+from pathlib import Path
+
+# NOTE: as in demos/minatar.py: this folder holds minatar.py, which would hide the minatar package.
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
+
+import numpy as np
+
+from minidqn import DQNAgent
+from minidqn.compact_replay import CompactReplayBuffer
+from minidqn.presets import MINATAR, MINATAR_GAMES
+from minidqn.run_folder import make_env
+
+GAMES = {game.lower() if game != "SpaceInvaders" else "space_invaders": game for game in MINATAR_GAMES}
+
+
+def time_minidqn(env_id: str, warmup: int, frames: int, seed: int) -> float:
+    """Seconds for `frames` learning frames of minidqn's MINATAR agent, after `warmup` frames of acting."""
+    env = make_env(env_id)
+    agent = DQNAgent(env.observation_space, env.action_space, MINATAR, seed=seed)
+    agent.train(env, warmup, verbose=0)  # learning_starts frames: act and store only
+    start = time.perf_counter()
+    agent.train(env, frames, verbose=0)
+    return time.perf_counter() - start
+
+
+def time_torch(env_id: str, warmup: int, frames: int, seed: int) -> float:
+    """Seconds for `frames` learning frames of the same DQN in PyTorch, after `warmup` frames of acting."""
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    torch.set_num_threads(1)
+    torch.manual_seed(seed)
+    c = MINATAR
+    env = make_env(env_id)
+    H, W, C = env.observation_space.shape
+    n_actions = int(env.action_space.n)
+
+    def q_network() -> nn.Module:  # (B, C, H, W) → (B, A), the network of minidqn's preset
+        (channels, k), = c.conv_layers
+        return nn.Sequential(nn.Conv2d(C, channels, k), nn.ReLU(), nn.Flatten(),
+                             nn.Linear(channels * (H - k + 1) * (W - k + 1), c.hidden_sizes[0]), nn.ReLU(),
+                             nn.Linear(c.hidden_sizes[0], n_actions))
+
+    online, target = q_network(), q_network()
+    target.load_state_dict(online.state_dict())
+    optimizer = torch.optim.RMSprop(online.parameters(), lr=c.lr, alpha=0.95, eps=0.01, centered=True)
+    buffer = CompactReplayBuffer(c.buffer_size)  # the uint8 ring minidqn's agent uses
+    rng = np.random.default_rng(seed)
+
+    def image(obs: np.ndarray) -> torch.Tensor:  # (B, H, W, C) floats → (B, C, H, W), torch's layout
+        return torch.from_numpy(np.ascontiguousarray(obs, dtype=np.float32)).permute(0, 3, 1, 2)
+
+    obs, _ = env.reset(seed=seed)
+    updates = 0
+    for frame in range(warmup + frames):
+        if frame == warmup:
+            start = time.perf_counter()
+        epsilon = max(c.epsilon_end, 1.0 - (1.0 - c.epsilon_end) * frame / c.exploration_steps)
+        if frame < warmup or rng.random() < epsilon:
+            action = int(rng.integers(n_actions))
+        else:
+            with torch.no_grad():
+                action = int(online(image(obs[None])).argmax())
+        next_obs, reward, terminated, truncated, _ = env.step(action)
+        buffer.push(obs.reshape(-1), action, reward, next_obs.reshape(-1), terminated)
+        obs = next_obs if not (terminated or truncated) else env.reset()[0]
+        if frame < warmup:
+            continue
+        states, actions, rewards, next_states, ended = buffer.sample(c.batch_size, rng)
+        states, next_states = image(states.reshape(-1, H, W, C)), image(next_states.reshape(-1, H, W, C))
+        with torch.no_grad():  # y = r + γ·(1 − terminated)·maxₐ′ Q_target(s′, a′), no gradient
+            y = torch.from_numpy(rewards) + c.gamma * torch.from_numpy(1.0 - ended) * target(next_states).amax(1)
+        q = online(states).gather(1, torch.from_numpy(actions.astype(np.int64))[:, None])[:, 0]  # Q(sᵢ, aᵢ): (B,)
+        loss = F.smooth_l1_loss(q, y.float())
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        updates += 1
+        if updates % c.target_update_interval == 0:
+            target.load_state_dict(online.state_dict())
+    return time.perf_counter() - start
+
+
+def main(argv=None) -> list[dict]:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--game", choices=sorted(GAMES), default="breakout")
+    parser.add_argument("--frames", type=int, default=10_000, help="learning frames timed per run")
+    parser.add_argument("--warmup", type=int, default=MINATAR.learning_starts, help="frames of acting before them")
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each side, alternating")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    for name in ("frames", "rounds"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be a positive integer, got {getattr(args, name)}")
+    if args.warmup < MINATAR.batch_size:
+        parser.error(f"--warmup must be at least the batch size, {MINATAR.batch_size}, got {args.warmup}")
+    env_id = f"MinAtar/{GAMES[args.game]}-v0"
+    has_torch = importlib.util.find_spec("torch") is not None
+    if not has_torch:
+        print("torch is not installed: timing minidqn alone (pip install torch for the comparison)")
+    print(f"{env_id}: {args.frames:,} learning frames after {args.warmup:,} of warm-up, one core")
+    rows = []
+    for round_ in range(1, args.rounds + 1):
+        ours = time_minidqn(env_id, args.warmup, args.frames, args.seed + round_)
+        row = {"round": round_, "minidqn_seconds": ours, "minidqn_fps": args.frames / ours}
+        line = f"round {round_}: minidqn {ours:6.2f} s ({args.frames / ours:4.0f} frames/s)"
+        if has_torch:
+            theirs = time_torch(env_id, args.warmup, args.frames, args.seed + round_)
+            row.update(torch_seconds=theirs, torch_fps=args.frames / theirs, ratio=theirs / ours)
+            line += f"   PyTorch {theirs:6.2f} s ({args.frames / theirs:4.0f} frames/s)   minidqn {theirs / ours:.2f}× as fast"
+        print(line, flush=True)
+        rows.append(row)
+    return rows
+
+
+if __name__ == "__main__":
+    main()
