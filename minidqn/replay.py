@@ -12,10 +12,22 @@ from __future__ import annotations
 
 import operator
 from collections import deque
+from typing import NamedTuple
 
 import numpy as np
 
 from minidqn.sum_tree import SumTree
+
+
+class Transition(NamedTuple):
+    """One stored step by name: in state `obs` the agent took `action`, was paid `reward` and saw
+    `next_obs`; `terminated` says whether the task ended there (never a time limit)."""
+
+    obs: np.ndarray  # s: (D,)
+    action: int  # a
+    reward: float  # r (with n-step returns, the discounted sum of the n rewards)
+    next_obs: np.ndarray  # s′: (D,) (with n-step returns, the state n steps later)
+    terminated: bool
 
 
 class ReplayBuffer:
@@ -51,6 +63,11 @@ class ReplayBuffer:
     def __getitem__(self, i: int) -> np.ndarray:
         """Transition i as its row (0 the oldest, −1 the newest): buffer[0] prints the oldest."""
         return self.memory[i]
+
+    def transition(self, i: int) -> Transition:
+        """Transition i (0 the oldest, −1 the newest) by name: `buffer.transition(-1).reward`."""
+        row, D = self[i], self.obs_dim
+        return Transition(row[:D], int(row[D]), float(row[D + 1]), row[D + 2 : 2 * D + 2], bool(row[2 * D + 2]))
 
     def push(self, obs, action: int, reward: float, next_obs, terminated: bool) -> None:
         """Store one transition. obs and next_obs: (D,); `terminated` is the environment's own

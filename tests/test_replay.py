@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from minidqn.compact_replay import CompactReplayBuffer
 from minidqn.replay import ReplayBuffer, RingReplayBuffer
 
 
@@ -143,3 +144,19 @@ def test_the_ring_saves_and_loads_like_the_deque():
     _push(ring, 6)
     np.testing.assert_array_equal(other.rows(), ring.rows())
     assert other.rows()[:, 0].tolist() == [3.0, 4.0, 5.0, 6.0]
+
+
+@pytest.mark.parametrize("make", [ReplayBuffer, RingReplayBuffer, CompactReplayBuffer])
+def test_a_stored_transition_reads_back_by_name(make):
+    buffer = make(3)
+    for t in range(5):  # the first two are evicted
+        buffer.push(np.array([t, 2 * t]), action=t % 2, reward=0.5 * t, next_obs=np.array([t + 1, 0]),
+                    terminated=t == 4)
+    newest, oldest = buffer.transition(-1), buffer.transition(0)
+    assert newest.action == 0 and newest.reward == 2.0 and newest.terminated is True
+    np.testing.assert_array_equal(newest.obs, [4, 8])
+    np.testing.assert_array_equal(newest.next_obs, [5, 0])
+    assert oldest.action == 0 and oldest.reward == 1.0 and oldest.terminated is False
+    assert "reward=1.0" in repr(oldest) and "action=0" in repr(oldest)
+    with pytest.raises(IndexError):
+        buffer.transition(3)
