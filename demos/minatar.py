@@ -12,8 +12,8 @@ itself, through one layer of 16 3×3 filters (minidqn.conv) and a hidden layer o
 of MinAtar's reference DQN, with its schedule (minidqn.presets.MINATAR). It prints progress,
 and writes to --out (runs/MinAtar_Breakout-v0): learning_curve.png, filters.png (what the first
 layer learned), minatar.gif (the trained agent, drawn from the grid), agent.npz, policy.npz and
-history.csv. Expect about 14 minutes on one core for the 400,000 frames (807 s measured), and a
-mean of 6 to 7 over the last 100 training episodes (6.00 to 7.20 over seeds 0-2; a random policy
+history.csv. Expect about 12 minutes on one core for the 400,000 frames (699 s measured), and a
+mean of 5 to 9 over the last 100 training episodes (5.53 to 8.47 over seeds 0-2; a random policy
 scores 0.4); docs/pixels.md has the measured curve and how MinAtar's reference did.
 """
 
