@@ -63,7 +63,7 @@ class DQNConfig:
     epsilon_decay: float = 0.999  # exponential: ε multiplied by this every env step
     temperature: float = 1.0  # boltzmann: T in P(a|s) ∝ exp(Q(s,a)/T); small T is nearly greedy
     dtype: str = "float32"  # network and replay precision; float32 is faster on the CPU
-    prioritized_replay: bool = False  # draw transitions by |TD error| (minidqn.replay.PrioritizedReplayBuffer)
+    prioritized_replay: bool = False  # draw transitions by |TD error| (minidqn.prioritized_replay.PrioritizedReplayBuffer)
     compact_observations: bool = False  # replay keeps observations as uint8, for whole numbers 0..255 (MinAtar)
     priority_alpha: float = 0.6  # α: P(i) ∝ pᵢ^α; 0 is uniform replay
     priority_beta_start: float = 0.4  # β of the importance weights (N·P(i))^(−β) at step 0

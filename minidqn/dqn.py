@@ -28,7 +28,8 @@ from minidqn.losses import huber_loss, mse_loss
 from minidqn.nstep import NStepTransitions
 from minidqn.optim import Adam
 from minidqn.policy import GreedyPolicy, observation_shape, q_network
-from minidqn.replay import PrioritizedReplayBuffer, RingReplayBuffer
+from minidqn.prioritized_replay import PrioritizedReplayBuffer
+from minidqn.replay import RingReplayBuffer
 from minidqn.schedules import ConstantSchedule, ExponentialSchedule, LinearSchedule
 from minidqn.target_network import soft_update
 from minidqn.training import TrainingRun

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from minidqn import DQNAgent, DQNConfig
-from minidqn.replay import PrioritizedReplayBuffer, ReplayBuffer
+from minidqn.prioritized_replay import PrioritizedReplayBuffer
+from minidqn.replay import ReplayBuffer
 from minidqn.sum_tree import SumTree
 
 
