@@ -31,10 +31,10 @@ sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Pa
 from minidqn import DQNAgent
 from minidqn.config import DQNConfig
 from minidqn.flags import add_config_flags, config_from_args
-from minidqn.presets import MINATAR_GAMES, PRESETS
+from minidqn.presets import MINATAR_GAME_NAMES as GAMES
+from minidqn.presets import PRESETS
 from minidqn.run_folder import make_env, record, train_new
 
-GAMES = {game.lower() if game != "SpaceInvaders" else "space_invaders": game for game in MINATAR_GAMES}
 CHANNELS = {"Breakout": ["paddle", "ball", "trail", "brick"]}  # MinAtar's names for its channels
 
 

@@ -38,10 +38,10 @@ import numpy as np
 
 from minidqn import DQNAgent
 from minidqn.compact_replay import CompactReplayBuffer
-from minidqn.presets import MINATAR, MINATAR_GAMES
+from minidqn.presets import MINATAR
+from minidqn.presets import MINATAR_GAME_NAMES as GAMES
 from minidqn.run_folder import make_env
-
-GAMES = {game.lower() if game != "SpaceInvaders" else "space_invaders": game for game in MINATAR_GAMES}
+from minidqn.schedules import LinearSchedule
 
 
 def time_minidqn(env_id: str, warmup: int, frames: int, seed: int) -> float:
@@ -78,6 +78,7 @@ def time_torch(env_id: str, warmup: int, frames: int, seed: int) -> float:
     optimizer = torch.optim.RMSprop(online.parameters(), lr=c.lr, alpha=0.95, eps=0.01, centered=True)
     buffer = CompactReplayBuffer(c.buffer_size)  # the uint8 ring minidqn's agent uses
     rng = np.random.default_rng(seed)
+    epsilon_schedule = LinearSchedule(c.epsilon_start, c.epsilon_end, c.exploration_steps)  # minidqn's ε
 
     def image(obs: np.ndarray) -> torch.Tensor:  # (B, H, W, C) floats → (B, C, H, W), torch's layout
         return torch.from_numpy(np.ascontiguousarray(obs, dtype=np.float32)).permute(0, 3, 1, 2)
@@ -87,7 +88,7 @@ def time_torch(env_id: str, warmup: int, frames: int, seed: int) -> float:
     for frame in range(warmup + frames):
         if frame == warmup:
             start = time.perf_counter()
-        epsilon = max(c.epsilon_end, 1.0 - (1.0 - c.epsilon_end) * frame / c.exploration_steps)
+        epsilon = epsilon_schedule(frame)
         if frame < warmup or rng.random() < epsilon:
             action = int(rng.integers(n_actions))
         else:

@@ -29,21 +29,17 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from minidqn import DQNAgent, DQNConfig, diagrams
-from minidqn.probe import Probe
+from minidqn.probe import Probe, train_probed
 
 TARGET_UPDATES = {"hard copy": {"tau": 1.0, "target_update_interval": 500},
                   "Polyak": {"tau": 0.01, "target_update_interval": 1},
                   "no target": {"tau": 1.0, "target_update_interval": 1}}
 
 
-def probed_run(target_update: dict, steps: int = 6_000, seed: int = 0, every: int = 20) -> tuple[DQNAgent, Probe]:
+def probed_run(target_update: dict, steps: int = 6_000, seed: int = 0) -> tuple[DQNAgent, Probe]:
     """Train the default agent on CartPole-v1 with one way of moving the target network, probed."""
-    env = Probe(gym.make("CartPole-v1"), every=every, batch_size=16, seed=seed)
-    agent = DQNAgent(env.observation_space, env.action_space, dataclasses.replace(DQNConfig(), **target_update),
-                     seed=seed)
-    env.agent = agent
-    agent.train(env, steps, verbose=0)
-    return agent, env
+    config = dataclasses.replace(DQNConfig(), **target_update)
+    return train_probed(gym.make("CartPole-v1"), config, steps, seed=seed, every=20, batch_size=16)
 
 
 def main(argv=None) -> list[Path]:

@@ -89,11 +89,8 @@ def episode_starts(buffer) -> np.ndarray:
     """Booleans (n,): True where a stored transition begins an episode, i.e. where its s is not
     the s′ of the transition stored before it (the first stored one counts as a start). For
     one-step transitions: with n-step returns, s′ is n steps on and every transition looks new."""
-    n = len(buffer)
-    starts = np.ones(n, bool)
-    for i in range(1, n):
-        starts[i] = not np.array_equal(buffer.transition(i).obs, buffer.transition(i - 1).next_obs)
-    return starts
+    stored = [buffer.transition(i) for i in range(len(buffer))]
+    return np.array([i == 0 or not np.array_equal(now.obs, stored[i - 1].next_obs) for i, now in enumerate(stored)])
 
 
 def draw_replay(ax: Axes, buffer, batch: Sequence[int]) -> Axes:

@@ -48,7 +48,7 @@ def flush_to_zero(a: np.ndarray, scratch: np.ndarray) -> np.ndarray:
     bias correction at most 10, over eps = 1e-8), and such a v changes √v̂ + eps by under 1e-18
     against eps. Setting them to 0 is what CPUs call flush-to-zero, done here by hand.
     """
-    np.greater_equal(np.abs(a, out=scratch), np.finfo(a.dtype).tiny, out=scratch)  # 1 where normal or 0, else 0
+    np.greater_equal(np.abs(a, out=scratch), np.finfo(a.dtype).tiny, out=scratch)  # 1.0 where |a| ≥ tiny, else 0.0
     a *= scratch
     return a
 
@@ -125,6 +125,7 @@ class SGD(_Optimizer):
         if not 0.0 <= momentum < 1.0:
             raise ValueError(f"momentum must be in [0, 1), got {momentum}")
         self.momentum = momentum
+        self._scratch = [np.empty_like(p) for p in self.params]  # one per parameter array, not state
 
     def step(self, grads: Sequence[np.ndarray]) -> float:
         """One update; returns ‖g‖ before clipping. If ‖g‖ is inf or NaN, no step is taken and
@@ -134,10 +135,12 @@ class SGD(_Optimizer):
         if not math.isfinite(norm):
             return norm
         self.t += 1
-        for p, g, v in zip(self.params, grads, self.velocity):
+        for p, g, v, scratch in zip(self.params, grads, self.velocity, self._scratch):
             v *= self.momentum
-            v += g
-            p -= self.lr * v
+            v += g  # v ← μ·v + g
+            if self.momentum > 0:  # with g = 0, v falls by μ a step, into subnormals as Adam's m does
+                flush_to_zero(v, scratch)
+            p -= np.multiply(self.lr, v, out=scratch)  # θ ← θ − lr·v
         return norm
 
 
@@ -148,6 +151,9 @@ class Adam(_Optimizer):
         v ← β₂·v + (1 − β₂)·g²                  second-moment estimate
         m̂ = m / (1 − β₁ᵗ),  v̂ = v / (1 − β₂ᵗ)   bias correction: m and v start at 0
         θ ← θ − lr · m̂ / (√v̂ + eps)
+
+    with m and v flushed to zero where they fall below the smallest normal number (flush_to_zero),
+    which changes no step and keeps the arithmetic at full speed.
     """
 
     slots = ("m", "v")

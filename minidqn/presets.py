@@ -65,6 +65,9 @@ MINATAR = DQNConfig(conv_layers=((16, 3),), hidden_sizes=(128,), batch_size=32, 
                     target_update_interval=1_000, lr=2.5e-4, lr_end=None, gamma=0.99, n_step=1, loss="huber",
                     max_grad_norm=None, double_dqn=False, dueling=False, compact_observations=True)
 MINATAR_GAMES = ("Asterix", "Breakout", "Freeway", "Seaquest", "SpaceInvaders")
+# The same games by the names the minatar package itself uses (minatar.Environment("breakout")).
+MINATAR_GAME_NAMES = {"asterix": "Asterix", "breakout": "Breakout", "freeway": "Freeway", "seaquest": "Seaquest",
+                      "space_invaders": "SpaceInvaders"}
 for _game in MINATAR_GAMES:
     for _version, _actions in (("v0", "all six actions"), ("v1", "the game's minimal action set")):
         PRESETS[f"MinAtar/{_game}-{_version}"] = Preset(

@@ -13,17 +13,17 @@ Polyak averaging), and the regression targets moving while the network learns. I
 it draws from its own generator and calls `predict` and `td_target`, which change nothing, so a
 probed run is the same run, to the last bit, as one without it (tests/test_probe.py).
 
-    env = Probe(gym.make("CartPole-v1"), every=100)
-    agent = DQNAgent(env.observation_space, env.action_space, DQNConfig(), seed=0)
-    env.agent = agent
-    agent.train(env, 10_000)
-    env.steps, env.online_q, env.target_q, env.td_targets   # arrays, one row per record
+    agent, probe = train_probed(gym.make("CartPole-v1"), DQNConfig(), steps=10_000, every=100)
+    probe.steps, probe.online_q, probe.target_q, probe.td_targets   # arrays, one row per record
 """
 
 from __future__ import annotations
 
 import gymnasium as gym
 import numpy as np
+
+from minidqn.config import DQNConfig
+from minidqn.dqn import DQNAgent
 
 
 class Probe(gym.Wrapper):
@@ -93,3 +93,14 @@ class Probe(gym.Wrapper):
     def td_targets(self) -> np.ndarray:
         """The fixed batch's TD targets y at each record: (T, B), NaN rows before it was drawn."""
         return np.array(self._td_targets)
+
+
+def train_probed(env: gym.Env, config: DQNConfig, steps: int, seed: int = 0, every: int = 100,
+                 batch_size: int = 8) -> tuple[DQNAgent, Probe]:
+    """Train a new DQNAgent(config, seed) on `env` for `steps` env steps with a Probe around the
+    env (records every `every` steps, a fixed batch of `batch_size`); return the agent and the probe."""
+    probe = Probe(env, every=every, batch_size=batch_size, seed=seed)
+    agent = DQNAgent(probe.observation_space, probe.action_space, config, seed=seed)
+    probe.agent = agent  # after the agent exists: it is made from the env's spaces
+    agent.train(probe, steps, verbose=0)
+    return agent, probe

@@ -64,8 +64,8 @@ class ReplayBuffer:
 
     def transition(self, i: int) -> Transition:
         """Transition i (0 the oldest, −1 the newest) by name: `buffer.transition(-1).reward`."""
-        row, D = self[i], self.obs_dim
-        return Transition(row[:D], int(row[D]), float(row[D + 1]), row[D + 2 : 2 * D + 2], bool(row[2 * D + 2]))
+        obs, action, reward, next_obs, terminated = self._fields(self[i][None])  # each field of one row
+        return Transition(obs[0], int(action[0]), float(reward[0]), next_obs[0], bool(terminated[0]))
 
     def push(self, obs, action: int, reward: float, next_obs, terminated: bool) -> None:
         """Store one transition. obs and next_obs: (D,); `terminated` is the environment's own

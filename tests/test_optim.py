@@ -134,3 +134,12 @@ def test_adam_moments_of_a_gradient_gone_to_zero_never_become_subnormal():
         assert not np.any((moment != 0) & (np.abs(moment) < tiny))
     assert np.all(adam.m[0] == 0) and np.all(adam.v[0] > 0)
     assert np.all(np.isfinite(theta)) and np.all(theta < 1.0)
+
+
+def test_sgd_momentum_of_a_gradient_gone_to_zero_never_becomes_subnormal():
+    theta = np.ones(3, np.float32)
+    sgd = SGD([theta], lr=1e-3, momentum=0.9)
+    sgd.step([np.full(3, 0.1, np.float32)])
+    for _ in range(900):  # v = 0.1·0.9ᵗ would be subnormal from step 820 or so
+        sgd.step([np.zeros(3, np.float32)])
+    assert np.all(sgd.velocity[0] == 0) and np.all(theta < 1.0)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from minidqn import DQNAgent, DQNConfig
-from minidqn.probe import Probe
+from minidqn.probe import Probe, train_probed
 
 CONFIG = DQNConfig(learning_starts=100, batch_size=16, hidden_sizes=(16,), tau=1.0, target_update_interval=50)
 
@@ -13,10 +13,8 @@ CONFIG = DQNConfig(learning_starts=100, batch_size=16, hidden_sizes=(16,), tau=1
 def _train(probe: bool, steps: int = 600, batch_size: int = 5):
     env = gym.make("CartPole-v1")
     if probe:
-        env = Probe(env, every=20, batch_size=batch_size)
+        return train_probed(env, CONFIG, steps, seed=3, every=20, batch_size=batch_size)
     agent = DQNAgent(env.observation_space, env.action_space, CONFIG, seed=3)
-    if probe:
-        env.agent = agent
     agent.train(env, steps, verbose=0)
     return agent, env
 
