@@ -3,9 +3,9 @@
 The tutorial names Double DQN, dueling heads and prioritized replay as the next steps, and says
 the target network and experience replay are what make DQN stable. Each row below changes one
 thing and is trained on --seeds seeds for --steps env steps, measured as demos/benchmark.py
-measures (a greedy mean of 10 episodes every --eval-every steps; "holds": the final 20-episode
-mean still at the env's threshold; "mean final" and "lowest": the mean and the lowest of those
-final means over the seeds):
+measures a seed (minidqn.experiments.trial): a greedy mean of 10 episodes every --eval-every
+steps; "holds": the final 20-episode mean still at the env's threshold; "mean final" and
+"lowest": the mean and the lowest of those final means over the seeds:
 
     plain          no Double DQN, no dueling head, one-step targets, uniform replay
     + double       plain with Double DQN                    (van Hasselt et al., 2016)
@@ -43,10 +43,10 @@ from pathlib import Path
 import gymnasium as gym
 import matplotlib.pyplot as plt
 import numpy as np
-from benchmark import run_seed
 
 from minidqn import DQNConfig
-from minidqn.plotting import draw_band
+from minidqn.experiments.trial import run_seed
+from minidqn.pictures.plotting import draw_band
 
 
 class TruncationAsTermination(gym.Wrapper):

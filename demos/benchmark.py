@@ -7,7 +7,7 @@ separate env; the first evaluation with a mean ≥ the env's reward threshold (4
 for 20 episodes: it "holds" if that mean is still at or above the threshold. An env without a
 reward threshold (and no --target) reports its final returns and calls no seed solved.
 Throughput is env steps per second of training (evaluation time excluded); wall seconds include
-the evaluations. The config and budget start from the env's preset (minidqn.presets).
+the evaluations. The config and budget start from the env's preset (minidqn.cli.presets).
 
     python demos/benchmark.py                              # 10 seeds, default DQNConfig
     python demos/benchmark.py --seeds 3 --lr 5e-4          # any DQNConfig field is a flag
@@ -37,40 +37,11 @@ import time
 import gymnasium as gym
 import numpy as np
 
-from minidqn.config import DQNConfig
-from minidqn.dqn import DQNAgent
-from minidqn.evaluation import EvaluateEvery
-from minidqn.flags import add_config_flags, config_from_args
-from minidqn.presets import preset_for
-
-
-def run_seed(job: dict) -> dict:
-    """Train one seed and measure it; runs in a worker process."""
-    config, seed = DQNConfig(**job["config"]), job["seed"]
-    env, eval_env = gym.make(job["env_id"]), gym.make(job["env_id"])
-    if job.get("wrap") is not None:  # a change to the training env only (demos/ablation.py)
-        env = job["wrap"](env)
-    threshold = job.get("target") if job.get("target") is not None else env.spec.reward_threshold
-    agent = DQNAgent(env.observation_space, env.action_space, config, seed=seed)
-    evaluate_every = EvaluateEvery(job["eval_every"], eval_env, episodes=10)  # greedy mean of 10 episodes
-    start = time.perf_counter()
-    agent.train(env, job["steps"], callback=evaluate_every, verbose=0)
-    train_seconds = time.perf_counter() - start - evaluate_every.eval_seconds
-    final = float(agent.evaluate(eval_env, episodes=20, seed=99_999).mean())
-    solved = None if threshold is None else evaluate_every.first_step_at_least(threshold)
-    seconds = None if solved is None else evaluate_every.train_seconds[evaluate_every.steps.index(solved)]
-    return {
-        "seed": seed,
-        "steps_to_solve": solved,
-        "seconds_to_solve": seconds,
-        "final_mean_20": final,
-        "final_holds": None if threshold is None else final >= threshold,
-        "wall_seconds": time.perf_counter() - start,
-        "threshold": threshold,
-        "train_seconds": train_seconds,
-        "steps_per_second": agent.num_steps / train_seconds,
-        "evals": list(zip(evaluate_every.steps, evaluate_every.values)),
-    }
+from minidqn.agents.config import DQNConfig
+from minidqn.agents.dqn import DQNAgent
+from minidqn.cli.flags import add_config_flags, config_from_args
+from minidqn.cli.presets import preset_for
+from minidqn.experiments.trial import run_seed
 
 
 def summarize(results: list[dict], steps: int) -> dict:
@@ -176,9 +147,9 @@ def compare_sb3(config: DQNConfig, env_id: str, steps: int) -> dict:
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", choices=["env", "keras-rl", "none"], default="env",
-                        help="env: the env's preset (minidqn.presets); keras-rl: the tutorial's config, CartPole-v0 "
+                        help="env: the env's preset (minidqn.cli.presets); keras-rl: the tutorial's config, CartPole-v0 "
                              "and 5,000 steps (CartPole-v0's preset); none: DQNConfig() and 50,000 steps")
-    parser.add_argument("--env-id", default="CartPole-v1", help="any gymnasium id; its preset (minidqn.presets) "
+    parser.add_argument("--env-id", default="CartPole-v1", help="any gymnasium id; its preset (minidqn.cli.presets) "
                         "gives the config and the budget, if it has one")
     parser.add_argument("--target", type=float, help="mean greedy return that counts as solved "
                         "(default: the env's reward threshold)")

@@ -30,10 +30,10 @@ from pathlib import Path
 
 import gymnasium as gym
 
-from minidqn.config import DQNConfig
-from minidqn.flags import add_config_flags, config_from_args
-from minidqn.presets import PRESETS
-from minidqn.run_folder import read_evaluations, record, train_new
+from minidqn.agents.config import DQNConfig
+from minidqn.cli.flags import add_config_flags, config_from_args
+from minidqn.cli.presets import PRESETS
+from minidqn.cli.run_folder import read_evaluations, record, train_new
 
 KERAS_RL, DEFAULT = PRESETS["CartPole-v0"], PRESETS["CartPole-v1"]  # the tutorial's setup; minidqn's defaults
 

@@ -25,13 +25,13 @@ import gymnasium as gym
 import matplotlib.pyplot as plt
 import numpy as np
 
-from minidqn.config import QLearningConfig
-from minidqn.evaluation import evaluate
-from minidqn.flags import add_config_flags, config_from_args
-from minidqn.history import Episode
-from minidqn.plotting import draw_q_table, draw_returns
-from minidqn.tabular import QLearningAgent
-from minidqn.value_iteration import value_iteration
+from minidqn.agents.config import QLearningConfig
+from minidqn.agents.tabular import QLearningAgent
+from minidqn.agents.value_iteration import value_iteration
+from minidqn.cli.flags import add_config_flags, config_from_args
+from minidqn.pictures.plotting import draw_q_table, draw_returns
+from minidqn.training.evaluation import evaluate
+from minidqn.training.history import Episode
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -8,8 +8,8 @@
 
 MinAtar (Young & Tian, 2019) keeps five Atari games' mechanics on a 10×10 grid with one boolean
 channel per kind of object (Breakout: paddle, ball, trail, brick), so the agent reads the screen
-itself, through one layer of 16 3×3 filters (minidqn.conv) and a hidden layer of 128, the network
-of MinAtar's reference DQN, with its schedule (minidqn.presets.MINATAR). It prints progress,
+itself, through one layer of 16 3×3 filters (minidqn.nn.conv) and a hidden layer of 128, the network
+of MinAtar's reference DQN, with its schedule (minidqn.cli.presets.MINATAR). It prints progress,
 and writes to --out (runs/MinAtar_Breakout-v0): learning_curve.png, filters.png (what the first
 layer learned), minatar.gif (the trained agent, drawn from the grid), agent.npz, policy.npz and
 history.csv. Expect about 12 minutes on one core for the 400,000 frames (699 s measured), and a
@@ -29,11 +29,11 @@ from pathlib import Path
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
 
 from minidqn import DQNAgent
-from minidqn.config import DQNConfig
-from minidqn.flags import add_config_flags, config_from_args
-from minidqn.presets import MINATAR_GAME_NAMES as GAMES
-from minidqn.presets import PRESETS
-from minidqn.run_folder import make_env, record, train_new
+from minidqn.agents.config import DQNConfig
+from minidqn.cli.flags import add_config_flags, config_from_args
+from minidqn.cli.presets import MINATAR_GAME_NAMES as GAMES
+from minidqn.cli.presets import PRESETS
+from minidqn.cli.run_folder import make_env, record, train_new
 
 CHANNELS = {"Breakout": ["paddle", "ball", "trail", "brick"]}  # MinAtar's names for its channels
 
@@ -68,7 +68,9 @@ def main(argv=None) -> dict:
                         eval_episodes=args.eval_episodes, checkpoint_every=50_000, verbose=args.verbose,
                         source=preset.source)
 
-    from minidqn import plotting  # matplotlib only once there is something to draw
+    from minidqn.pictures import (
+        plotting,  # matplotlib only once there is something to draw
+    )
 
     agent = DQNAgent.load(out / "agent.npz")
     if config.conv_layers:

@@ -1,6 +1,6 @@
 """Frames per second of DQN learning a MinAtar game: minidqn beside the same DQN step in PyTorch.
 
-Both sides run MinAtar's reference setting (minidqn.presets.MINATAR): 16 3×3 filters, a hidden
+Both sides run MinAtar's reference setting (minidqn.cli.presets.MINATAR): 16 3×3 filters, a hidden
 layer of 128, batch 32 and one gradient step per frame, a hard target copy every 1,000 updates.
 Each first acts for --warmup frames without learning (the replay warm-up), then the clock runs
 for --frames learning frames: act ε-greedily, step the env, store, sample 32 transitions, one
@@ -37,11 +37,11 @@ sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Pa
 import numpy as np
 
 from minidqn import DQNAgent
-from minidqn.compact_replay import CompactReplayBuffer
-from minidqn.presets import MINATAR
-from minidqn.presets import MINATAR_GAME_NAMES as GAMES
-from minidqn.run_folder import make_env
-from minidqn.schedules import LinearSchedule
+from minidqn.agents.schedules import LinearSchedule
+from minidqn.cli.presets import MINATAR
+from minidqn.cli.presets import MINATAR_GAME_NAMES as GAMES
+from minidqn.cli.run_folder import make_env
+from minidqn.memory.compact import CompactReplayBuffer
 
 
 def time_minidqn(env_id: str, warmup: int, frames: int, seed: int) -> float:

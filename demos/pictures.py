@@ -11,7 +11,7 @@ defaults, changing only how the target network follows the online one:
     Polyak      θ⁻ ← 0.01·θ + 0.99·θ⁻ every step (τ = 0.01, C = 1), minidqn's default
     no target   θ⁻ ← θ every step (τ = 1, C = 1): the target is the network being trained
 
-A `minidqn.probe.Probe` records, every 20 steps, both networks' Q of the first state and the TD
+A `minidqn.pictures.probe.Probe` records, every 20 steps, both networks' Q of the first state and the TD
 targets of one fixed batch of 16 stored transitions.
 """
 
@@ -28,8 +28,9 @@ matplotlib.use("Agg")  # files only, no window
 import matplotlib.pyplot as plt
 import numpy as np
 
-from minidqn import DQNAgent, DQNConfig, diagrams
-from minidqn.probe import Probe, train_probed
+from minidqn import DQNAgent, DQNConfig
+from minidqn.pictures import diagrams
+from minidqn.pictures.probe import Probe, train_probed
 
 TARGET_UPDATES = {"hard copy": {"tau": 1.0, "target_update_interval": 500},
                   "Polyak": {"tau": 0.01, "target_update_interval": 1},

@@ -29,8 +29,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from minidqn import DQNAgent, DQNConfig
-from minidqn.evaluation import EvaluateEvery
-from minidqn.flags import add_config_flags, config_from_args
+from minidqn.cli.flags import add_config_flags, config_from_args
+from minidqn.training.evaluation import EvaluateEvery
 
 
 def track(config: DQNConfig, seed: int, steps: int, every: int) -> list[dict]:

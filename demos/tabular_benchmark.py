@@ -33,12 +33,12 @@ import time
 import gymnasium as gym
 import numpy as np
 
-from minidqn.config import QLearningConfig
-from minidqn.discretizer import Discretizer
-from minidqn.evaluation import evaluate
-from minidqn.flags import add_config_flags, config_from_args
-from minidqn.tabular import QLearningAgent
-from minidqn.value_iteration import value_iteration
+from minidqn.agents.config import QLearningConfig
+from minidqn.agents.discretizer import Discretizer
+from minidqn.agents.tabular import QLearningAgent
+from minidqn.agents.value_iteration import value_iteration
+from minidqn.cli.flags import add_config_flags, config_from_args
+from minidqn.training.evaluation import evaluate
 
 # The targets: the largest allowed gap to the optimum's mean return, per environment.
 TOLERANCE = {"FrozenLake-v1": 0.02, "Taxi-v4": 0.3}

@@ -6,7 +6,7 @@ beside DQN on one-hot states, with the success rate of value iteration's optimal
 line; there the greedy success rate is computed exactly from the lake's model, so its curve has
 no sampling noise.
 Both agents train --steps env steps per seed through the same interface and are measured every
---eval-every env steps (minidqn.evaluation.EvaluateEvery); the plots show the mean over seeds
+--eval-every env steps (minidqn.training.evaluation.EvaluateEvery); the plots show the mean over seeds
 with a min–max band, and the tables the env steps to a threshold, the final greedy result, the
 seconds of training (evaluation excluded) and the memory each agent uses.
 
@@ -41,11 +41,11 @@ import numpy as np
 from gymnasium.wrappers import FlattenObservation
 
 from minidqn import DQNAgent, DQNConfig, QLearningAgent, QLearningConfig
-from minidqn.discretizer import Discretizer
-from minidqn.evaluation import EvaluateEvery
-from minidqn.flags import add_config_flags, config_from_args
-from minidqn.plotting import draw_band
-from minidqn.value_iteration import evaluate_policy_exactly, value_iteration
+from minidqn.agents.discretizer import Discretizer
+from minidqn.agents.value_iteration import evaluate_policy_exactly, value_iteration
+from minidqn.cli.flags import add_config_flags, config_from_args
+from minidqn.pictures.plotting import draw_band
+from minidqn.training.evaluation import EvaluateEvery
 
 # docs/tabular.md ("Other measurements"): the table balanced the pole for 500 steps on 3 of 3 seeds.
 CARTPOLE_TABULAR = QLearningConfig(alpha_start=0.2, alpha_end=0.05, alpha_decay_episodes=2000,

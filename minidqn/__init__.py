@@ -9,11 +9,11 @@ import os
 # must be set before NumPy is first imported, so it comes before everything else here.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from minidqn.checkpoint import CheckpointError
-from minidqn.config import DQNConfig, QLearningConfig
-from minidqn.dqn import DQNAgent
-from minidqn.tabular import QLearningAgent
-from minidqn.training import DivergenceError
+from minidqn.agents.config import DQNConfig, QLearningConfig
+from minidqn.agents.dqn import DQNAgent
+from minidqn.agents.tabular import QLearningAgent
+from minidqn.common.checkpoint import CheckpointError
+from minidqn.training.run import DivergenceError
 
 __all__ = ["CheckpointError", "DQNAgent", "DQNConfig", "DivergenceError", "QLearningAgent", "QLearningConfig"]
 __version__ = "0.1.0"

@@ -1,6 +1,6 @@
-"""`python -m minidqn`: the command line (minidqn.cli)."""
+"""`python -m minidqn`: the command line (minidqn.cli.commands)."""
 
-from minidqn.cli import main
+from minidqn.cli.commands import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

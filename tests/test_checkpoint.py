@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from minidqn import CheckpointError, DivergenceError, DQNAgent, DQNConfig
-from minidqn.checkpoint import write_checkpoint
-from minidqn.tabular import Discretizer, QLearningAgent, QLearningConfig
+from minidqn.agents.tabular import Discretizer, QLearningAgent, QLearningConfig
+from minidqn.common.checkpoint import write_checkpoint
 
 BOX3 = spaces.Box(-1.0, 1.0, (3,), np.float32)
 # Small enough to run in a second; buffer_size < N so the buffer is full and evicting at the save.

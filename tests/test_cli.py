@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from minidqn import DQNAgent, DQNConfig
-from minidqn.cli import build_parser, run
-from minidqn.history import History
-from minidqn.policy import GreedyPolicy
-from minidqn.presets import PRESETS, preset_for
-from minidqn.run_folder import register_minatar
+from minidqn.agents.policy import GreedyPolicy
+from minidqn.cli.commands import build_parser, run
+from minidqn.cli.presets import PRESETS, preset_for
+from minidqn.cli.run_folder import register_minatar
+from minidqn.training.history import History
 
 TINY = ["--learning-starts", "100", "--eval-every", "300", "--eval-episodes", "3", "--verbose", "0"]
 

@@ -5,8 +5,8 @@ import pytest
 from envs import SpotEnv
 
 from minidqn import CheckpointError, DQNAgent, DQNConfig
-from minidqn.compact_replay import CompactReplayBuffer
-from minidqn.replay import RingReplayBuffer
+from minidqn.memory.compact import CompactReplayBuffer
+from minidqn.memory.ring import RingReplayBuffer
 
 
 def _fill(buffer, n, seed=0, D=12):

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from minidqn.conv import Conv2D, ConvNet, Flatten
-from minidqn.gradcheck import numerical_gradient, relative_error
+from minidqn.nn.conv import Conv2D, ConvNet, Flatten
+from minidqn.nn.gradcheck import numerical_gradient, relative_error
 
 TOL = 1e-6
 # (B, H, W, C_in, C_out, k): batch 1, one input channel, 1×1 and 3×3 filters, non-square inputs,

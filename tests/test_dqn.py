@@ -8,11 +8,11 @@ import pytest
 from envs import OneStateEnv
 from gymnasium import spaces
 
-from minidqn.config import DQNConfig
-from minidqn.dqn import DQNAgent
-from minidqn.gradcheck import numerical_gradient, relative_error
-from minidqn.history import Episode, History
-from minidqn.keras_rl import keras_rl_target_update
+from minidqn.agents.config import DQNConfig
+from minidqn.agents.dqn import DQNAgent
+from minidqn.agents.keras_rl import keras_rl_target_update
+from minidqn.nn.gradcheck import numerical_gradient, relative_error
+from minidqn.training.history import Episode, History
 
 BOX2 = spaces.Box(-1.0, 1.0, (2,), np.float32)
 
@@ -299,7 +299,7 @@ def test_load_refuses_files_that_are_not_checkpoints(tmp_path):
 
 
 def test_keras_rl_config_is_the_tutorials_agent():
-    from minidqn.keras_rl import keras_rl_config
+    from minidqn.agents.keras_rl import keras_rl_config
 
     c = keras_rl_config()
     assert (c.hidden_sizes, c.buffer_size, c.learning_starts, c.lr, c.lr_end) == ((16,), 50_000, 10, 1e-3, None)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from minidqn import DQNAgent, DQNConfig
-from minidqn.exploration import boltzmann_probabilities
+from minidqn.agents.exploration import boltzmann_probabilities
 
 
 def test_boltzmann_probabilities_are_the_softmax_of_q_over_t():

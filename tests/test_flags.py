@@ -4,9 +4,9 @@ import argparse
 
 import pytest
 
-from minidqn.config import DQNConfig
-from minidqn.flags import add_config_flags, config_from_args
-from minidqn.tabular import QLearningConfig
+from minidqn.agents.config import DQNConfig
+from minidqn.agents.tabular import QLearningConfig
+from minidqn.cli.flags import add_config_flags, config_from_args
 
 
 def test_config_from_args_replaces_only_the_fields_set():
@@ -54,7 +54,7 @@ def test_help_shows_each_fields_comment_and_the_value_of_the_starting_point():
 
 
 def test_every_config_field_has_a_comment_for_its_help():
-    from minidqn.flags import field_comments
+    from minidqn.cli.flags import field_comments
 
     for config_cls in (DQNConfig, QLearningConfig):
         assert set(field_comments(config_cls)) == {f.name for f in __import__("dataclasses").fields(config_cls)}

@@ -4,7 +4,7 @@
 import numpy as np
 import pytest
 
-from minidqn.gradcheck import numerical_gradient, relative_error
+from minidqn.nn.gradcheck import numerical_gradient, relative_error
 
 
 def test_numerical_gradient_of_a_known_function_and_x_restored(rng):

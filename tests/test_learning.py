@@ -4,7 +4,7 @@ import gymnasium as gym
 import numpy as np
 
 from minidqn import DQNAgent, DQNConfig
-from minidqn.evaluation import EvaluateEvery
+from minidqn.training.evaluation import EvaluateEvery
 
 
 def test_default_dqn_learns_cartpole_in_10k_steps():

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from minidqn.gradcheck import numerical_gradient, relative_error
-from minidqn.losses import huber_loss, mse_loss
+from minidqn.nn.gradcheck import numerical_gradient, relative_error
+from minidqn.nn.losses import huber_loss, mse_loss
 
 TOL = 1e-6
 

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from minidqn.gradcheck import numerical_gradient, relative_error
-from minidqn.nn import MLP, Dueling, Linear, ReLU
-from minidqn.target_network import hard_update, soft_update
+from minidqn.agents.target_network import hard_update, soft_update
+from minidqn.nn.gradcheck import numerical_gradient, relative_error
+from minidqn.nn.layers import MLP, Dueling, Linear, ReLU
 
 TOL = 1e-6
 SHAPES = [(1, 3, 2), (4, 5, 3), (7, 2, 6)]  # (B, D_in, D_out), batch 1 included
@@ -234,7 +234,7 @@ def test_updates_reject_mismatched_networks_and_bad_tau():
 
 def test_mlp_learns_xor():
     """A 2-8-1 network fits XOR by full-batch Adam on squared error."""
-    from minidqn.optim import Adam
+    from minidqn.nn.optim import Adam
 
     x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
     y = np.array([[0], [1], [1], [0]], dtype=np.float64)

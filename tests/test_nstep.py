@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from minidqn.nstep import NStepTransitions
+from minidqn.memory.nstep import NStepTransitions
 
 
 def _run(folder, rewards, terminated_at=None, truncated_at=None):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from minidqn.optim import SGD, Adam, clip_grad_norm, flush_to_zero
+from minidqn.nn.optim import SGD, Adam, clip_grad_norm, flush_to_zero
 
 
 def test_adam_first_two_steps_match_hand_computation():

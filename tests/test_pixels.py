@@ -6,8 +6,8 @@ from envs import SpotEnv
 from gymnasium import spaces
 
 from minidqn import DQNAgent, DQNConfig
-from minidqn.conv import ConvNet
-from minidqn.policy import GreedyPolicy
+from minidqn.agents.policy import GreedyPolicy
+from minidqn.nn.conv import ConvNet
 
 CONV = DQNConfig(conv_layers=((4, 3),), hidden_sizes=(16,), batch_size=16, buffer_size=2000, learning_starts=200,
                  exploration_steps=800, lr_decay_steps=2000, n_step=1)

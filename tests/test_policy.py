@@ -6,9 +6,9 @@ import pytest
 from gymnasium import spaces
 
 from minidqn import CheckpointError, DQNAgent, DQNConfig
-from minidqn.checkpoint import kind_of
-from minidqn.evaluation import evaluate
-from minidqn.policy import GreedyPolicy
+from minidqn.agents.policy import GreedyPolicy
+from minidqn.common.checkpoint import kind_of
+from minidqn.training.evaluation import evaluate
 
 
 def _trained(config=None, steps=400):

@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from minidqn import DQNAgent, DQNConfig
-from minidqn.prioritized_replay import PrioritizedReplayBuffer
-from minidqn.replay import ReplayBuffer
-from minidqn.sum_tree import SumTree
+from minidqn.memory.prioritized import PrioritizedReplayBuffer
+from minidqn.memory.ring import ReplayBuffer
+from minidqn.memory.sum_tree import SumTree
 
 
 @settings(max_examples=60, deadline=None)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from minidqn import DQNAgent, DQNConfig
-from minidqn.probe import Probe, train_probed
+from minidqn.pictures.probe import Probe, train_probed
 
 CONFIG = DQNConfig(learning_starts=100, batch_size=16, hidden_sizes=(16,), tau=1.0, target_update_interval=50)
 

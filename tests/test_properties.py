@@ -8,10 +8,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from minidqn.discretizer import Discretizer
-from minidqn.gradcheck import numerical_gradient, relative_error
-from minidqn.nn import MLP, Linear
-from minidqn.replay import ReplayBuffer, RingReplayBuffer
+from minidqn.agents.discretizer import Discretizer
+from minidqn.memory.ring import ReplayBuffer, RingReplayBuffer
+from minidqn.nn.gradcheck import numerical_gradient, relative_error
+from minidqn.nn.layers import MLP, Linear
 
 SETTINGS = settings(max_examples=40, deadline=None)
 # record_grad_error only keeps a maximum across examples: sharing it between them is harmless.

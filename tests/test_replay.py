@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from minidqn.compact_replay import CompactReplayBuffer
-from minidqn.replay import ReplayBuffer, RingReplayBuffer
+from minidqn.memory.compact import CompactReplayBuffer
+from minidqn.memory.ring import ReplayBuffer, RingReplayBuffer
 
 
 def _push(buffer, i, D=3):

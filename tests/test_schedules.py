@@ -3,7 +3,11 @@
 
 import pytest
 
-from minidqn.schedules import ConstantSchedule, ExponentialSchedule, LinearSchedule
+from minidqn.agents.schedules import (
+    ConstantSchedule,
+    ExponentialSchedule,
+    LinearSchedule,
+)
 
 
 def test_constant_schedule_never_changes():

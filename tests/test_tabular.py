@@ -12,14 +12,14 @@ import pytest
 from gymnasium import spaces
 from gymnasium.wrappers import TimeLimit
 
-import minidqn.discretizer
-import minidqn.tabular
-import minidqn.value_iteration
-from minidqn.config import QLearningConfig
-from minidqn.discretizer import Discretizer
-from minidqn.evaluation import evaluate
-from minidqn.tabular import QLearningAgent
-from minidqn.value_iteration import value_iteration
+import minidqn.agents.discretizer
+import minidqn.agents.tabular
+import minidqn.agents.value_iteration
+from minidqn.agents.config import QLearningConfig
+from minidqn.agents.discretizer import Discretizer
+from minidqn.agents.tabular import QLearningAgent
+from minidqn.agents.value_iteration import value_iteration
+from minidqn.training.evaluation import evaluate
 
 
 def evaluate_policy(env, policy, episodes, seed):
@@ -153,16 +153,16 @@ def test_exact_policy_return_matches_the_time_limit_and_simulation():
     """Go to state 1, then stay: 1 per step after the first, so within H steps the return is
     H − 1 from state 0 and H from state 1; simulation under the same limit agrees."""
     policy = np.array([1, 0])
-    V = minidqn.value_iteration.evaluate_policy_exactly(two_state_env(), policy, horizon=20)
+    V = minidqn.agents.value_iteration.evaluate_policy_exactly(two_state_env(), policy, horizon=20)
     np.testing.assert_allclose(V, [19.0, 20.0])
     assert evaluate_policy(two_state_env(20), policy, episodes=2, seed=0).tolist() == [19.0, 19.0]
     with pytest.raises(ValueError, match="horizon"):
-        minidqn.value_iteration.evaluate_policy_exactly(two_state_env(), policy)  # no spec: no limit
+        minidqn.agents.value_iteration.evaluate_policy_exactly(two_state_env(), policy)  # no spec: no limit
     # Slippery FrozenLake: the optimal policy's success rate within the 100-step limit, 74.0%
     # (docs/tabular.md), and 2,000 simulated episodes within 4 standard errors of it.
     env = gym.make("FrozenLake-v1")
     _, _, optimal = value_iteration(env, gamma=0.99)
-    success = minidqn.value_iteration.evaluate_policy_exactly(env, optimal)[0]
+    success = minidqn.agents.value_iteration.evaluate_policy_exactly(env, optimal)[0]
     assert success == pytest.approx(0.7402, abs=1e-4)
     simulated = evaluate_policy(env, optimal, episodes=2000, seed=0)
     assert abs(simulated.mean() - success) < 4 * np.sqrt(success * (1 - success) / 2000)

@@ -1,4 +1,4 @@
-"""One agent interface: both agents train by env steps through minidqn.training, count alike, return
+"""One agent interface: both agents train by env steps through minidqn.training.run, count alike, return
 the same History and print progress the same way."""
 
 import dataclasses
@@ -9,14 +9,14 @@ import pytest
 from envs import OneStateEnv
 
 from minidqn import DQNAgent, DQNConfig, QLearningAgent
-from minidqn.evaluation import (
+from minidqn.training.evaluation import (
     EvaluateEvery,
     evaluate,
     play_episode,
     success_rate,
     value_against_return,
 )
-from minidqn.history import Episode, EpisodeCSV, History
+from minidqn.training.history import Episode, EpisodeCSV, History
 
 
 def _agents():

@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from minidqn import CheckpointError, DivergenceError, DQNAgent, DQNConfig
-from minidqn.tabular import Discretizer, QLearningAgent, QLearningConfig
-from minidqn.value_iteration import value_iteration
+from minidqn.agents.tabular import Discretizer, QLearningAgent, QLearningConfig
+from minidqn.agents.value_iteration import value_iteration
 
 SMALL = DQNConfig(hidden_sizes=(4,), buffer_size=64, batch_size=4, learning_starts=8)
 

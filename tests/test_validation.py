@@ -10,7 +10,7 @@ import pytest
 from gymnasium import spaces
 
 from minidqn import DQNAgent, DQNConfig
-from minidqn.tabular import Discretizer, QLearningAgent, QLearningConfig
+from minidqn.agents.tabular import Discretizer, QLearningAgent, QLearningConfig
 
 BOX2 = spaces.Box(-1.0, 1.0, (2,), np.float32)
 DQN_FIELDS = [f.name for f in dataclasses.fields(DQNConfig)]

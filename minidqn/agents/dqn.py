@@ -1,0 +1,298 @@
+"""Deep Q-Network (Mnih et al., 2015): Q-learning with a neural network, experience replay and a target network.
+
+The network is an MLP over flat observations or, with DQNConfig.conv_layers, a ConvNet over images
+(minidqn.nn.conv); the agent treats both alike.
+
+Run `python demos/cartpole.py` to watch it learn CartPole; docs/dqn.md maps each equation here
+to its line, follows one transition through the code, and lists where this implementation departs
+from the paper.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict
+from functools import partial
+
+import numpy as np
+from gymnasium import spaces
+
+from minidqn.agents.config import DQNConfig, config_from_dict
+from minidqn.agents.dqn_formats import UPGRADES, WHY_NOT
+from minidqn.agents.exploration import boltzmann_probabilities
+from minidqn.agents.policy import GreedyPolicy, observation_shape, q_network
+from minidqn.agents.schedules import (
+    ConstantSchedule,
+    ExponentialSchedule,
+    LinearSchedule,
+)
+from minidqn.agents.target_network import soft_update
+from minidqn.common import checkpoint
+from minidqn.common.validation import check_seed, count, is_real
+from minidqn.memory.compact import CompactReplayBuffer
+from minidqn.memory.nstep import NStepTransitions
+from minidqn.memory.prioritized import PrioritizedReplayBuffer
+from minidqn.memory.ring import RingReplayBuffer
+from minidqn.nn.losses import huber_loss, mse_loss
+from minidqn.nn.optim import Adam
+from minidqn.training import env_api
+from minidqn.training.evaluation import evaluate
+from minidqn.training.history import History
+from minidqn.training.run import TrainingRun
+
+
+class DQNAgent:
+    """A DQN agent for `Discrete` actions 0..A−1 and a `Box` observation of shape (D,), or an image
+    (H, W, C) when the config has conv_layers. Images are stored and replayed flattened, as rows
+    of D = H·W·C numbers; the network views them as images again (minidqn.nn.conv.ConvNet)."""
+
+    FORMAT = 6  # the checkpoint format version this agent writes (see `load` for older ones)
+
+    def __init__(self, observation_space, action_space, config: DQNConfig | None = None, seed: int = 0):
+        self.config = c = config if config is not None else DQNConfig()
+        if not isinstance(c, DQNConfig):
+            raise TypeError(f"config must be a DQNConfig, got {type(c).__name__}")
+        self.obs_shape, self.n_actions = env_api.check_spaces(observation_space, action_space, images=bool(c.conv_layers))
+        self.obs_dim = int(np.prod(self.obs_shape))  # D, the length of an observation's row in replay
+        self.observation_space, self.action_space = observation_space, action_space
+        self.dtype, self.seed = np.dtype(c.dtype), check_seed(seed)
+        c.check_network(self.obs_shape, self.n_actions)
+        # One seed, one tree of generators: network init, exploration, replay sampling, env resets.
+        init_seq, *seqs = np.random.SeedSequence(seed).spawn(4)
+        self.rng, self.replay_rng, self.env_rng = (np.random.default_rng(seq) for seq in seqs)  # see RNG_NAMES
+
+        self.online = q_network(self.obs_shape, self.n_actions, c, seed=np.random.default_rng(init_seq))
+        # NOTE: the target network is a copy with its own memory, never an alias of `online`.
+        self.target = self.online.clone()
+        # NOTE: all parameters are views of one vector θ, so Adam over [θ] is exactly Adam over
+        # every W and b, applied elementwise, in one vector operation instead of one per array.
+        self.optimizer = Adam([self.online.flat_params], lr=c.lr, max_grad_norm=c.max_grad_norm)
+        if c.prioritized_replay:
+            self.buffer = PrioritizedReplayBuffer(c.buffer_size, c.priority_alpha, dtype=self.dtype)
+        elif c.compact_observations:  # observations as uint8: a quarter of the memory (memory/compact.py)
+            self.buffer = CompactReplayBuffer(c.buffer_size, dtype=self.dtype)
+        else:
+            self.buffer = RingReplayBuffer(c.buffer_size, dtype=self.dtype)  # memory/ring.py
+        self.n_step_transitions = NStepTransitions(c.n_step, c.gamma)  # folds steps before storing
+        self.loss_fn = mse_loss if c.loss == "mse" else partial(huber_loss, delta=c.huber_delta)
+        # Both schedules count env steps from the agent's first, over all train() calls.
+        self.epsilon_schedule = {"constant": ConstantSchedule(c.epsilon_end),
+                                 "linear": LinearSchedule(c.epsilon_start, c.epsilon_end, c.exploration_steps),
+                                 "exponential": ExponentialSchedule(c.epsilon_start, c.epsilon_end, c.epsilon_decay),
+                                 "boltzmann": ConstantSchedule(0.0),  # explores by sampling Q instead
+                                 }[c.exploration]
+        self.lr_schedule = ConstantSchedule(c.lr) if c.lr_end is None else LinearSchedule(c.lr, c.lr_end, c.lr_decay_steps)
+        self.beta_schedule = LinearSchedule(c.priority_beta_start, 1.0, c.priority_beta_steps)  # prioritized replay
+
+        self.num_steps = 0  # env steps taken in training, over all train() calls
+        self.num_updates = 0  # gradient steps taken
+        self.num_episodes = 0  # training episodes finished
+
+    # --- acting ----------------------------------------------------------------------------
+    def epsilon(self, step: int | None = None) -> float:
+        """ε of the exploration schedule at env step `step` (default: now)."""
+        return self.epsilon_schedule(self.num_steps if step is None else step)
+
+    def learning_rate(self, step: int | None = None) -> float:
+        """Adam's step size at env step `step` (default: now): lr, or a line from lr to lr_end."""
+        return self.lr_schedule(self.num_steps if step is None else step)
+
+    def observe(self, obs, at: int | str = "in act()") -> np.ndarray:
+        """obs as the network's input, a row (D,) in the agent's dtype (an image flattened); a
+        ValueError (or TypeError) that says `at` which step the env returned it unless it has the
+        agent's observation shape and is finite."""
+        return env_api.observation(obs, self.obs_shape, self.dtype, at).reshape(self.obs_dim)
+
+    def act(self, obs, epsilon: float = 0.0) -> int:
+        """ε-greedy: a uniformly random action with probability ε, else argmaxₐ Q(obs, a)."""
+        if not (is_real(epsilon) and 0.0 <= epsilon <= 1.0):
+            raise ValueError(f"epsilon must be in [0, 1], got {epsilon}")
+        return self._act(self.observe(obs), epsilon)
+
+    def _act(self, obs: np.ndarray, epsilon: float) -> int:
+        if epsilon > 0.0 and self.rng.random() < epsilon:
+            return int(self.rng.integers(self.n_actions))
+        return int(self.online.predict(obs[None]).argmax())  # (1, D) -> (1, A) -> a
+
+    def explore(self, obs: np.ndarray, epsilon: float) -> int:
+        """The training policy: ε-greedy, or with exploration="boltzmann" a draw from
+        P(a|s) ∝ exp(Q(s,a)/T) (minidqn.agents.exploration)."""
+        if self.config.exploration == "boltzmann":
+            p = boltzmann_probabilities(self.online.predict(obs[None])[0], self.config.temperature)
+            return int(self.rng.choice(self.n_actions, p=p))
+        return self._act(obs, epsilon)
+
+    def q_values(self, obs) -> np.ndarray:
+        """Q(obs, ·) of the online network: (B, *obs_shape) -> (B, A), or one observation -> (A,)."""
+        x, single = env_api.batch(obs, self.obs_shape, self.dtype)  # (B, D)
+        q = self.online.predict(x)  # (B, A)
+        return q[0] if single else q
+
+    def predict(self, observations) -> np.ndarray:
+        """The greedy actions argmaxₐ Q(s, a), no exploration: (B, *obs_shape) -> (B,) integers, or
+        one observation -> a 0-d array."""
+        return self.q_values(observations).argmax(axis=-1)
+
+    def policy(self) -> GreedyPolicy:
+        """The greedy policy alone: a copy of the online network, to act with or to save small
+        (`agent.policy().save(path)`, then `GreedyPolicy.load(path)`; minidqn.agents.policy)."""
+        return GreedyPolicy(self.online.clone(), self.config)
+
+    def evaluate(self, env, episodes: int = 10, seed: int = 0, max_steps: int = 100_000) -> np.ndarray:
+        """Greedy (ε = 0) returns of `episodes` episodes: (episodes,); the env is reset with `seed`
+        first. An episode still running after `max_steps` steps is cut there (minidqn.training.evaluation)."""
+        env_api.check_env(env, self.obs_shape, self.n_actions, images=bool(self.config.conv_layers))
+        return evaluate(env, lambda obs: self._act(self.observe(obs, "in evaluation"), 0.0), episodes, seed, max_steps)
+
+    # --- learning --------------------------------------------------------------------------
+    def td_target(self, rewards: np.ndarray, next_obs: np.ndarray, terminated: np.ndarray) -> np.ndarray:
+        """y = r + γⁿ·(1 − terminated)·Q_target(s′, a′): (B,), with
+
+            r the (n-step) return stored with the transition and s′ the state n steps later
+            (n = config.n_step; with n = 1, the reward and the next state), and
+
+            a′ = argmaxₐ Q_online(s′, a)   if double_dqn (the online net picks, the target judges)
+            a′ = argmaxₐ Q_target(s′, a)   otherwise, so the term is maxₐ Q_target(s′, a).
+
+        No gradient flows through y: it is the regression target.
+        """
+        next_q = self.target.predict(next_obs)  # (B, A)
+        if self.config.double_dqn:
+            next_actions = self.online.predict(next_obs).argmax(axis=1)  # (B,)
+            next_value = next_q[np.arange(len(next_q)), next_actions]  # (B,)
+        else:
+            next_value = next_q.max(axis=1)  # (B,)
+        return rewards + self.config.gamma**self.config.n_step * (1.0 - terminated) * next_value
+
+    def train(self, env, total_steps: int, callback=None, verbose: int = 1,
+              checkpoint_path: str | os.PathLike | None = None, checkpoint_every: int | None = None) -> History:
+        """Run the DQN loop for `total_steps` env steps; return the history of the episodes it finished.
+
+        `callback(agent, episode)` runs at the end of each episode with its record (a
+        minidqn.training.history.Episode: return, length, env steps, mean loss, ε, ...); returning False
+        stops training. A list of callbacks runs each in turn.
+        A second call continues the counters and the schedules, starting a fresh episode.
+        verbose: 0 silent, 1 a progress line every few seconds, 2 a line per episode.
+        With `checkpoint_path`, the agent is saved there every `checkpoint_every` env steps, at
+        the end, and on Ctrl-C (which ends the call early and returns the history so far). A NaN
+        or infinite loss or parameter raises a DivergenceError; no checkpoint is ever written
+        from such a state (minidqn.training.run).
+        """
+        run = TrainingRun(self, total_steps, callback, verbose, checkpoint_path, checkpoint_every)
+        env_api.check_env(env, self.obs_shape, self.n_actions, images=bool(self.config.conv_layers))
+        c = self.config
+        obs = self.observe(env_api.reset(env, seed=int(self.env_rng.integers(2**31))), self.num_steps)
+        self.n_step_transitions.reset()  # a fresh episode: nothing of an earlier call's is folded in
+        with run:
+            for _ in range(total_steps):
+                # 1. Act: ε-greedily (or by Boltzmann sampling) in the current state.
+                epsilon = self.epsilon()
+                action = self.explore(obs, epsilon)
+                # 2. Step the environment (env_api checks what it returns: finite, the right shape).
+                next_obs, reward, terminated, truncated = env_api.step(env, action, at=self.num_steps + 1)
+                next_obs = self.observe(next_obs, at=self.num_steps + 1)
+                # 3. Store the transition (with n_step > 1: the n-step transitions it completes).
+                # NOTE: store `terminated`, not `terminated or truncated`. A time limit (truncation)
+                # stops the episode but not the task: the state after it still has value, so the TD
+                # target must bootstrap from it. Only a true termination has no future.
+                for transition in self.n_step_transitions.add(obs, action, reward, next_obs, terminated, truncated):
+                    self.buffer.push(*transition)
+                obs = next_obs  # NOTE: without this the agent would act forever from the first state
+                self.num_steps += 1
+                # 4. Learn from replayed mini-batches: TD target, loss, backward pass, Adam step.
+                # (Once the buffer holds a batch: with n-step returns it fills n − 1 steps late.)
+                learning = self.num_steps > c.learning_starts and len(self.buffer) >= c.batch_size
+                if learning and self.num_steps % c.train_freq == 0:
+                    for _ in range(c.gradient_steps):
+                        (states, actions, returns, next_states, ended), rows, weights = self.replay_batch()
+                        y = self.td_target(returns, next_states, ended)  # (B,), a constant of the loss
+                        q = self.online.forward(states)  # (B, A)
+                        loss, grad_q = self.loss_fn(q, actions, y, weights=weights)  # grad_q: (B, A), nonzero at aᵢ only
+                        self.online.backward(grad_q, input_grad=False)  # dL/dθ into online.flat_grads
+                        self.optimizer.lr = self.learning_rate()
+                        grad_norm = self.optimizer.step([self.online.flat_grads])
+                        self.num_updates += 1
+                        q_taken = q[np.arange(len(y)), actions]  # (B,): Q(sᵢ, aᵢ), for the record and the priorities
+                        if rows is not None:  # prioritized replay: pᵢ ← |δᵢ| + eps
+                            self.buffer.update_priorities(rows, q_taken - y)
+                        # 5. Move the target network every C gradient steps.
+                        if self.num_updates % c.target_update_interval == 0:
+                            soft_update(self.target, self.online, c.tau)
+                        run.log_loss(loss, grad_norm, q_taken)
+                # 6. Log the step; at an episode's end, start a new one.
+                done = terminated or truncated
+                if done:
+                    self.num_episodes += 1
+                    obs = self.observe(env_api.reset(env, at=self.num_steps), at=self.num_steps)
+                if not run.log_step(reward, done, epsilon, self.optimizer.lr):
+                    break
+        return run.history
+
+    def replay_batch(self):
+        """(batch, rows, weights): B transitions from replay as five arrays, and with prioritized
+        replay their storage rows and importance weights at this step's β (else None, None)."""
+        c = self.config
+        if c.prioritized_replay:
+            return self.buffer.sample(c.batch_size, self.replay_rng, beta=self.beta_schedule(self.num_steps))
+        return self.buffer.sample(c.batch_size, self.replay_rng), None, None
+
+    def non_finite(self) -> str | None:
+        """What in the agent's state is NaN or infinite, or None (the divergence guard's scan)."""
+        arrays = (self.online.flat_params, self.target.flat_params, *self.optimizer.m, *self.optimizer.v)
+        if not all(np.isfinite(a).all() for a in arrays):
+            return "a network parameter or an Adam moment is NaN or infinite"
+        return None
+
+    def divergence_advice(self) -> str:
+        """What to try when training diverges, with the settings of this run."""
+        c = self.config
+        return (f"Try a lower lr (now {c.lr:g}), gradient clipping with max_grad_norm (now {c.max_grad_norm}), "
+                f"or the Huber loss, loss='huber' (now {c.loss!r}).")
+
+    # --- checkpoints ---------------------------------------------------------------------------
+    def _parts(self) -> dict:
+        return {"online": self.online, "target": self.target, "optimizer": self.optimizer,
+                "buffer": self.buffer, "n_step": self.n_step_transitions}
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write everything needed to continue training (networks, Adam, counters, replay buffer,
+        the pending n-step window, generators) to one .npz at exactly `path`, atomically."""
+        meta, arrays = checkpoint.pack({name: part.state() for name, part in self._parts().items()})
+        meta.update(config=asdict(self.config), obs_shape=list(self.obs_shape), n_actions=self.n_actions, seed=self.seed,
+                    num_steps=self.num_steps, num_updates=self.num_updates, num_episodes=self.num_episodes,
+                    # PCG64's state is two 128-bit integers: JSON writes Python ints of any size exactly.
+                    rng_states={name: getattr(self, name).bit_generator.state for name in RNG_NAMES})
+        checkpoint.write_checkpoint(path, f"minidqn.DQNAgent/{self.FORMAT}", meta, arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> DQNAgent:
+        """The agent saved at `path`, ready to act or to train on exactly as if never stopped.
+        Never unpickles; a file that is not such a checkpoint raises a CheckpointError saying why."""
+        meta, arrays = checkpoint.read_checkpoint(path, "DQNAgent", cls.FORMAT, UPGRADES, WHY_NOT)
+        with checkpoint.refusing(path, "DQNAgent"):
+            config = config_from_dict(DQNConfig, meta["config"])
+            shape, A = observation_shape(meta), count(meta, "n_actions", 1)
+            config.check_network(shape, A)  # before the spaces and networks are allocated
+            agent = cls(spaces.Box(-np.inf, np.inf, shape, np.float32), spaces.Discrete(A), config, seed=meta["seed"])
+            checkpoint.load_parts(agent._parts(), meta, arrays)
+            agent._check_stored_transitions(arrays["n_step.obs"], arrays["n_step.actions"])
+            for name in ("num_steps", "num_updates", "num_episodes"):
+                setattr(agent, name, count(meta, name))
+            for name in RNG_NAMES:
+                getattr(agent, name).bit_generator.state = meta["rng_states"][name]
+        return agent
+
+    def _check_stored_transitions(self, pending_obs: np.ndarray, pending_actions: np.ndarray):
+        """ValueError unless the loaded replay memory and a file's pending n-step steps hold this
+        agent's observation size and actions 0..A−1 (no single part can see this; each checks the rest)."""
+        D, A = self.obs_dim, self.n_actions
+        if len(self.buffer) and self.buffer.obs_dim != D:
+            raise ValueError(f"replay rows must have 2D + 3 = {2 * D + 3} columns, got {2 * self.buffer.obs_dim + 3}")
+        if pending_actions.size and pending_obs.shape[1:] != (D,):
+            raise ValueError(f"the pending n-step observations must have shape (k, {D}), got {pending_obs.shape}")
+        largest = max(self.buffer.largest_action(), pending_actions.max(initial=0))
+        if largest >= A:
+            raise ValueError(f"stored actions must be below n_actions = {A}, got {largest:g}")
+
+
+RNG_NAMES = ("rng", "replay_rng", "env_rng")  # exploration, replay sampling, env resets

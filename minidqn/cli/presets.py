@@ -1,0 +1,82 @@
+"""Tuned starting points: for each environment a DQNConfig and a step budget that work, chosen by measurement.
+
+`minidqn train ENV_ID` starts from the env's preset if it has one, else from DQNConfig() and
+50,000 steps; any flag then changes one field. docs/benchmarks.md records how each preset was
+chosen and what it reached over five seeds, beside the RL Baselines3 Zoo's tuned DQN results.
+
+    >>> preset_for("LunarLander-v3").steps
+    100000
+    >>> preset_for("MyEnv-v0").name  # no preset: the defaults
+    'defaults'
+
+Translating the Zoo's settings: Stable-Baselines3 counts `target_update_interval` in env steps and
+minidqn in gradient steps, and SB3's `exploration_fraction` is a share of the whole budget where
+minidqn's `exploration_steps` is a count of env steps; SB3's `gradient_steps=-1` means as many
+gradient steps as env steps in each rollout, `gradient_steps = train_freq` here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from minidqn.agents.config import DQNConfig
+from minidqn.agents.keras_rl import keras_rl_config
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A starting point for one environment."""
+
+    name: str  # what it is called in messages: the env id, or "defaults"
+    config: DQNConfig  # the agent's hyperparameters
+    steps: int  # training budget, in env steps
+    eval_every: int  # env steps between greedy evaluations during training
+    source: str  # where the settings come from, in a few words
+
+
+DEFAULT_STEPS = 50_000
+
+PRESETS = {
+    "CartPole-v1": Preset("CartPole-v1", DQNConfig(), 50_000, 5_000,
+                          "minidqn's defaults, tuned on it"),
+    "CartPole-v0": Preset("CartPole-v0", keras_rl_config(), 5_000, 500,
+                          "the keras-rl tutorial's agent and budget (minidqn.agents.keras_rl)"),
+    "Acrobot-v1": Preset("Acrobot-v1", DQNConfig(gamma=0.99, lr=1e-3, lr_decay_steps=100_000), 100_000, 10_000,
+                         "minidqn's defaults with γ = 0.99 and the step size spread over the budget"),
+    "MountainCar-v0": Preset("MountainCar-v0", DQNConfig(
+        hidden_sizes=(256, 256), lr=4e-3, lr_end=1e-5, lr_decay_steps=120_000, batch_size=128, buffer_size=10_000,
+        learning_starts=1000, gamma=0.98, train_freq=16, gradient_steps=8, tau=1.0, target_update_interval=300,
+        n_step=3, loss="huber", double_dqn=False, dueling=False, exploration_steps=24_000, epsilon_end=0.07),
+        120_000, 10_000, "the RL Zoo's tuned settings, translated, with 3-step returns and the step size "
+        "spread over the budget"),
+    "LunarLander-v3": Preset("LunarLander-v3", DQNConfig(hidden_sizes=(128, 128), gamma=0.99, lr_decay_steps=100_000),
+                             100_000, 10_000, "minidqn's defaults with 128×128 layers, γ = 0.99 and the step size "
+                             "spread over the budget (measured against the RL Zoo's settings)"),
+}
+
+# MinAtar (Young & Tian, 2019): the network and schedule of its reference DQN (examples/dqn.py in
+# the MinAtar repository): 16 3×3 filters, 128 hidden units, batch 32, a gradient step every
+# frame, replay 100,000 after 5,000 warm-up frames, and a hard target copy every 1,000 updates.
+# Two departures: Adam at the reference's step size instead of its centred RMSprop, and ε falls
+# in one line from 1 at frame 0 to 0.1 at frame 105,000, where the reference holds 1 over the
+# warm-up and then falls over 100,000 frames (the same end point, a slope 5% gentler).
+MINATAR = DQNConfig(conv_layers=((16, 3),), hidden_sizes=(128,), batch_size=32, buffer_size=100_000,
+                    learning_starts=5_000, exploration_steps=105_000, epsilon_end=0.1, tau=1.0,
+                    target_update_interval=1_000, lr=2.5e-4, lr_end=None, gamma=0.99, n_step=1, loss="huber",
+                    max_grad_norm=None, double_dqn=False, dueling=False, compact_observations=True)
+MINATAR_GAMES = ("Asterix", "Breakout", "Freeway", "Seaquest", "SpaceInvaders")
+# The same games by the names the minatar package itself uses (minatar.Environment("breakout")).
+MINATAR_GAME_NAMES = {"asterix": "Asterix", "breakout": "Breakout", "freeway": "Freeway", "seaquest": "Seaquest",
+                      "space_invaders": "SpaceInvaders"}
+for _game in MINATAR_GAMES:
+    for _version, _actions in (("v0", "all six actions"), ("v1", "the game's minimal action set")):
+        PRESETS[f"MinAtar/{_game}-{_version}"] = Preset(
+            f"MinAtar/{_game}-{_version}", MINATAR, 400_000, 25_000,
+            f"MinAtar's reference DQN network and schedule, with Adam ({_actions})")
+
+
+def preset_for(env_id: str) -> Preset:
+    """The preset of `env_id`, or DQNConfig() with DEFAULT_STEPS for an env without one."""
+    if env_id in PRESETS:
+        return PRESETS[env_id]
+    return Preset("defaults", DQNConfig(), DEFAULT_STEPS, 5_000, "minidqn's defaults (no preset for this env)")

@@ -1,0 +1,7 @@
+"""Experiments beyond one run: many seeds and settings, each trial an ordinary training run.
+
+`trial` trains one agent on one seed and measures it as it goes (steps to solve, whether the
+final policy holds, throughput), for the benchmark and ablation demos.
+
+May import: minidqn.common, minidqn.nn, minidqn.memory, minidqn.training, minidqn.agents.
+"""

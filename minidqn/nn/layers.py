@@ -1,0 +1,295 @@
+"""A multilayer perceptron written by hand: Linear and ReLU layers, each with its backward pass.
+
+Shapes use B for the batch, D_in and D_out for a layer's input and output features, and A for
+the network's outputs (the actions, when the network is a Q-network).
+
+Every parameter of an `MLP` lives in one contiguous vector θ (`flat_params`); the per-layer
+arrays in `params` (W₁, b₁, W₂, b₂, ...) are views into it, and the same holds for the gradients.
+That costs nothing in clarity layer by layer, and it turns the optimizer step, the target-network
+copy and the Polyak blend into one vector operation each instead of one per array.
+
+The derivations are in docs/backprop.md; tests/test_nn.py checks every gradient against
+central finite differences.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+import numpy as np
+
+
+class Linear:
+    """An affine layer y = x·W + b, with W: (D_in, D_out) and b: (D_out,)."""
+
+    def __init__(
+        self,
+        W: np.ndarray,
+        b: np.ndarray,
+        grad_W: np.ndarray | None = None,
+        grad_b: np.ndarray | None = None,
+    ):
+        if W.ndim != 2 or b.shape != (W.shape[1],):
+            raise ValueError(f"W must be (D_in, D_out) and b (D_out,); got W {W.shape}, b {b.shape}")
+        self.W, self.b = W, b
+        # NOTE: gradients are overwritten (not accumulated) by every backward call.
+        self.grad_W = np.zeros_like(W) if grad_W is None else grad_W
+        self.grad_b = np.zeros_like(b) if grad_b is None else grad_b
+        self.x = None  # the input of the last forward, kept for backward
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """y = x·W + b for x: (B, D_in), without caching anything."""
+        y = x @ self.W  # (B, D_out)
+        y += self.b  # b broadcasts over the batch
+        return y
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """y = x·W + b, caching x because dL/dW = xᵀ·dL/dy needs it."""
+        self.x = x
+        return self(x)
+
+    def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        """Given dL/dy: (B, D_out), store dL/dW and dL/db and return dL/dx.
+
+        For y = x·W + b:
+            dL/dW = xᵀ · dL/dy       (D_in, D_out), into grad_W
+            dL/db = Σ_B dL/dy        (D_out,),      into grad_b
+            dL/dx = dL/dy · Wᵀ       (B, D_in),     returned (None if input_grad is False)
+        """
+        np.matmul(self.x.T, grad_y, out=self.grad_W)
+        grad_y.sum(axis=0, out=self.grad_b)
+        return grad_y @ self.W.T if input_grad else None
+
+
+class ReLU:
+    """The rectifier f(x) = max(x, 0), elementwise."""
+
+    def __init__(self):
+        self.mask = None  # f′(x) of the last forward's input, kept for backward
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return np.maximum(x, 0)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """f(x) = max(x, 0), caching the mask f′(x) = [x > 0] because backward needs it."""
+        self.mask = x > 0  # (B, D) booleans
+        return np.maximum(x, 0)
+
+    def backward(self, grad_y: np.ndarray) -> np.ndarray:
+        """dL/dx = dL/dy ⊙ f′(x), with f′(x) = 1 if x > 0 else 0.
+
+        At the kink x = 0 we take f′(0) = 0 (any value in [0, 1] is a valid subgradient).
+        ReLU has no parameters.
+        """
+        return grad_y * self.mask
+
+
+class Dueling:
+    """The dueling head's last step (Wang et al., 2016): one value and A advantages -> A Q-values.
+
+        Q(s, a) = V(s) + A(s, a) − (1/A) Σₐ′ A(s, a′)
+
+    Its input z: (B, 1 + A) holds [V | A(·, 1) ... A(·, A)], the outputs of the Linear layer
+    before it; the mean is subtracted so that V and A are identifiable (adding c to V and −c
+    to every A would otherwise give the same Q). The layer has no parameters.
+
+    The fast path: Q is linear in z, so the same equation is one product with a constant
+    (1 + A, A) matrix M,
+
+        Q = z·M,   M = [ 1  1  ...  1 ]     row 0: V enters every Q(a) with weight 1
+                       [   I − 1/A    ]     row j: A_j enters Q(a) with weight [a = j] − 1/A
+
+    and dL/dz = dL/dQ·Mᵀ. One product replaces a sum, a division, a subtraction and an addition,
+    and the head runs in every forward pass (four per training step); docs/benchmarks.md
+    measures what that buys. With as_product=False the layer computes the plain form below;
+    tests/test_nn.py checks that both agree, and checks each against finite differences.
+
+    keras-rl's other aggregations (`aggregation`): "max", Q = V + A − maxₐ′ A(s, a′), and
+    "naive", Q = V + A. "naive" is linear too (M = [1 … 1; I]); "max" is not, so it always runs
+    the plain form, and its backward needs which action held the maximum in the last forward.
+    At a tie the first such action takes the whole gradient (np.argmax's choice): Q is not
+    differentiable there, and any split of the gradient among the tied actions is a valid one.
+    """
+
+    AGGREGATIONS = ("avg", "max", "naive")
+
+    def __init__(self, n_actions: int, dtype=np.float64, as_product: bool = True, aggregation: str = "avg"):
+        if aggregation not in self.AGGREGATIONS:
+            raise ValueError(f"aggregation must be one of {self.AGGREGATIONS}, got {aggregation!r}")
+        A = int(n_actions)
+        self.aggregation = aggregation
+        self.as_product = bool(as_product) and aggregation != "max"
+        centre = np.eye(A) - 1.0 / A if aggregation == "avg" else np.eye(A)
+        self.M = np.vstack([np.ones((1, A)), centre]).astype(dtype)  # (1 + A, A)
+        self.best = None  # "max": argmaxₐ A(s, a) of the last forward, (B,)
+
+    def __call__(self, z: np.ndarray) -> np.ndarray:
+        if self.as_product:
+            return z @ self.M  # (B, 1 + A) -> (B, A): the equation below, as one product
+        V, A = z[:, :1], z[:, 1:]  # (B, 1), (B, A)
+        if self.aggregation == "naive":
+            return V + A
+        if self.aggregation == "max":
+            return V + (A - A.max(axis=1, keepdims=True))  # (B, A)
+        mean_A = A.sum(axis=1, keepdims=True) / A.shape[1]  # (B, 1): (1/A) Σₐ′ A(s, a′)
+        return V + (A - mean_A)  # (B, A); V and the mean broadcast over the actions
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        """As __call__; for "max" it also keeps which action held the maximum (avg and naive
+        are linear in z, so their backward does not depend on z)."""
+        if self.aggregation == "max":
+            self.best = z[:, 1:].argmax(axis=1)  # (B,), the first of tied maxima
+        return self(z)
+
+    def backward(self, grad_q: np.ndarray) -> np.ndarray:
+        """Given dL/dQ: (B, A), return dL/dz = [dL/dV | dL/dA]: (B, 1 + A), where
+
+            dL/dV   = Σₐ dL/dQ(a)                           (B, 1), for every aggregation
+            dL/dA_j = dL/dQ(j) − (1/A) Σₐ dL/dQ(a)           (B, A), avg
+            dL/dA_j = dL/dQ(j) − [j = j*] Σₐ dL/dQ(a)        max, j* = argmaxₐ A(s, a)
+            dL/dA_j = dL/dQ(j)                               naive
+
+        since every Q(a) holds V once, and A_j with weight [a = j] − 1/A (avg; that is dL/dQ·Mᵀ),
+        [a = j] − [j = j*] (max), or [a = j] (naive).
+        """
+        if self.as_product:
+            return grad_q @ self.M.T  # the lines below, as one product
+        grad_V = grad_q.sum(axis=1, keepdims=True)  # (B, 1): Σₐ dL/dQ(a)
+        if self.aggregation == "avg":
+            grad_A = grad_q - grad_V / grad_q.shape[1]  # (B, A)
+        else:
+            grad_A = grad_q.copy()
+            if self.aggregation == "max":
+                grad_A[np.arange(len(grad_A)), self.best] -= grad_V[:, 0]  # A_{j*} is subtracted from every Q(a)
+        return np.concatenate([grad_V, grad_A], axis=1)  # (B, 1 + A)
+
+
+class MLP:
+    """A stack Linear → ReLU → ... → Linear mapping x: (B, sizes[0]) to (B, sizes[-1]).
+
+    Initialisation: weights feeding a ReLU are drawn from N(0, 2/D_in) (He et al., 2015), which
+    keeps the variance of activations constant through ReLU layers, since ReLU zeroes half of a
+    symmetric input; the output layer, which no ReLU follows, uses N(0, 1/D_in) (LeCun) for the
+    same reason without the halving. Biases start at zero.
+
+    With dueling=True the last Linear layer outputs 1 + sizes[-1] numbers, a value and one
+    advantage per output, and a `Dueling` layer combines them into the sizes[-1] outputs.
+    """
+
+    def __init__(self, sizes: Sequence[int], seed: int | np.random.Generator = 0, dtype=np.float64,
+                 dueling: bool = False, dueling_type: str = "avg", flat_params: np.ndarray | None = None,
+                 flat_grads: np.ndarray | None = None):
+        sizes = [int(s) for s in sizes]
+        if len(sizes) < 2 or any(s < 1 for s in sizes):
+            raise ValueError(f"sizes must list at least two positive layer widths, got {sizes}")
+        if not isinstance(dueling, (bool, np.bool_)):
+            raise TypeError(f"dueling must be True or False, got {dueling!r}")
+        self.sizes, self.dueling, self.dueling_type = sizes, bool(dueling), dueling_type
+        self.dtype = np.dtype(dtype)
+        if self.dtype.kind != "f":
+            raise TypeError(f"dtype must be a floating-point type, got {self.dtype}")
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+        shapes = self.parameter_shapes(sizes, dueling)
+        n_params = sum(int(np.prod(s)) for s in shapes)
+        # θ, every parameter in one vector, and dL/dθ aligned with it. A network that puts layers
+        # in front of this MLP (minidqn.nn.conv.ConvNet) passes the tail of its own vectors here.
+        self.flat_params = np.zeros(n_params, self.dtype) if flat_params is None else flat_params
+        self.flat_grads = np.zeros(n_params, self.dtype) if flat_grads is None else flat_grads
+        for name, vector in (("flat_params", self.flat_params), ("flat_grads", self.flat_grads)):
+            if vector.shape != (n_params,) or vector.dtype != self.dtype:
+                raise ValueError(f"{name} must be {self.dtype} ({n_params},), got {vector.dtype} {vector.shape}")
+        self.params = split_views(self.flat_params, shapes)  # views: [W₁, b₁, W₂, b₂, ...]
+        self.grads = split_views(self.flat_grads, shapes)  # views: [dL/dW₁, dL/db₁, ...]
+
+        self.layers: list[Linear | ReLU | Dueling] = []
+        n_linear = len(sizes) - 1
+        for i in range(n_linear):
+            W, b = self.params[2 * i], self.params[2 * i + 1]
+            d_in = W.shape[0]
+            gain = 2.0 if i < n_linear - 1 else 1.0  # He before a ReLU, LeCun at the output
+            W[...] = rng.normal(0.0, np.sqrt(gain / d_in), size=W.shape)
+            self.layers.append(Linear(W, b, self.grads[2 * i], self.grads[2 * i + 1]))
+            if i < n_linear - 1:
+                self.layers.append(ReLU())
+        if dueling:
+            self.layers.append(Dueling(sizes[-1], self.dtype, aggregation=dueling_type))
+
+    @staticmethod
+    def parameter_shapes(sizes: Sequence[int], dueling: bool = False) -> list[tuple[int, ...]]:
+        """The shapes of [W₁, b₁, W₂, b₂, ...], in the order θ holds them."""
+        widths = [*sizes[:-1], 1 + sizes[-1]] if dueling else list(sizes)  # the Linear layers' widths
+        shapes = []
+        for d_in, d_out in itertools.pairwise(widths):
+            shapes += [(d_in, d_out), (d_out,)]
+        return shapes
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """The outputs for x: (B, sizes[0]) → (B, sizes[-1]), caching what backward needs."""
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """The same outputs as `forward`, without touching the caches of the last forward.
+
+        Use it for values no gradient flows through (acting, the TD target), so that a later
+        `backward` still belongs to the last `forward`.
+        """
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def backward(self, grad_out: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        """Backpropagate dL/d(output): (B, sizes[-1]) through the last forward.
+
+        Fills `grads` (overwriting them) and returns dL/dx: (B, sizes[0]). With input_grad=False
+        the first layer skips dL/dx, a matrix product that training never reads, and returns None.
+        """
+        for layer in reversed(self.layers[1:]):
+            grad_out = layer.backward(grad_out)
+        return self.layers[0].backward(grad_out, input_grad)
+
+    @property
+    def num_params(self) -> int:
+        return self.flat_params.size
+
+    def clone(self) -> MLP:
+        """An independent copy: same architecture and parameter values, no memory shared."""
+        twin = MLP(self.sizes, seed=0, dtype=self.dtype, dueling=self.dueling, dueling_type=self.dueling_type)
+        twin.flat_params[:] = self.flat_params
+        return twin
+
+    def state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """The architecture as plain metadata, and θ as the one array {"params": (P,)}."""
+        return self._architecture(), {"params": self.flat_params}
+
+    def _architecture(self) -> dict:
+        return {"sizes": self.sizes, "dueling": self.dueling, "dueling_type": self.dueling_type, "dtype": self.dtype.name}
+
+    def load_state(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+        """Copy θ from a `state()` of a network of the same architecture; ValueError otherwise."""
+        load_parameters(self, meta, arrays)
+
+
+def load_parameters(network, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+    """network.flat_params ← the saved θ, if `meta` describes the same architecture as the
+    network's own and θ has its size and dtype; ValueError otherwise (for MLP and ConvNet)."""
+    mine = network._architecture()
+    if meta != mine:
+        raise ValueError(f"the saved network is {meta}, this one {mine}")
+    params = arrays["params"]
+    if params.shape != network.flat_params.shape or params.dtype != network.dtype:
+        raise ValueError(f"params must be {network.dtype} {network.flat_params.shape}, got {params.dtype} {params.shape}")
+    network.flat_params[:] = params
+
+
+def split_views(flat: np.ndarray, shapes: list[tuple[int, ...]]) -> list[np.ndarray]:
+    """Views of consecutive slices of `flat`, reshaped to `shapes`."""
+    views, start = [], 0
+    for shape in shapes:
+        size = int(np.prod(shape))
+        views.append(flat[start : start + size].reshape(shape))
+        start += size
+    return views
