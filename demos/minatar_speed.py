@@ -99,11 +99,11 @@ def time_torch(env_id: str, warmup: int, frames: int, seed: int) -> float:
         obs = next_obs if not (terminated or truncated) else env.reset()[0]
         if frame < warmup:
             continue
-        states, actions, rewards, next_states, ended = buffer.sample(c.batch_size, rng)
-        states, next_states = image(states.reshape(-1, H, W, C)), image(next_states.reshape(-1, H, W, C))
+        batch = buffer.sample(c.batch_size, rng)
+        states, next_states = image(batch.obs.reshape(-1, H, W, C)), image(batch.next_obs.reshape(-1, H, W, C))
         with torch.no_grad():  # y = r + γ·(1 − terminated)·maxₐ′ Q_target(s′, a′), no gradient
-            y = torch.from_numpy(rewards) + c.gamma * torch.from_numpy(1.0 - ended) * target(next_states).amax(1)
-        q = online(states).gather(1, torch.from_numpy(actions.astype(np.int64))[:, None])[:, 0]  # Q(sᵢ, aᵢ): (B,)
+            y = torch.from_numpy(batch.rewards) + c.gamma * torch.from_numpy(1.0 - batch.terminated) * target(next_states).amax(1)
+        q = online(states).gather(1, torch.from_numpy(batch.actions)[:, None])[:, 0]  # Q(sᵢ, aᵢ): (B,)
         loss = F.smooth_l1_loss(q, y.float())
         optimizer.zero_grad()
         loss.backward()

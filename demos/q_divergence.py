@@ -39,10 +39,10 @@ def track(config: DQNConfig, seed: int, steps: int, every: int) -> list[dict]:
     agent = DQNAgent(env.observation_space, env.action_space, config, seed=seed)
 
     def q_statistics(agent: DQNAgent, step: int) -> dict:
-        obs, actions, _, _, terminated = agent.buffer.sample(2000, np.random.default_rng(0))
-        q = agent.online.predict(obs)  # (2000, A)
-        q_taken = q[np.arange(len(q)), actions]  # (2000,)
-        pre_terminal = q_taken[terminated == 1.0]
+        batch = agent.buffer.sample(2000, np.random.default_rng(0))
+        q = agent.online(batch.obs)  # (2000, A)
+        q_taken = q[np.arange(len(q)), batch.actions]  # (2000,)
+        pre_terminal = q_taken[batch.terminated == 1.0]
         return {"step": step, "greedy_return": float(agent.evaluate(eval_env, 5, seed=step).mean()),
                 "q_mean": float(q.mean()), "q_max": float(q.max()),
                 "q_pre_terminal": float(pre_terminal.mean()) if pre_terminal.size else float("nan")}

@@ -179,7 +179,7 @@ KILL_SCRIPT = textwrap.dedent("""
     agent = DQNAgent(spaces.Box(-1, 1, (8,)), spaces.Discrete(2), DQNConfig(buffer_size=60_000))
     rows = np.random.default_rng(0).normal(size=(60_000, 19)).astype(np.float32)
     rows[:, 8], rows[:, 18] = np.arange(60_000) % 2, 0.0  # [obs (8) | action | reward | next_obs (8) | terminated]
-    agent.buffer.extend(rows)
+    agent.buffer.load_state({"obs_dim": 8}, {"rows": rows})
     agent.save(sys.argv[1])
     print("saved", flush=True)
     while True:

@@ -134,7 +134,7 @@ def test_convnet_backward_matches_finite_difference(image_shape, conv_layers, hi
     G = rng.normal(size=(B, A))
 
     def loss():
-        return float(np.sum(net.predict(x) * G))
+        return float(np.sum(net(x) * G))
 
     assert net.forward(x).shape == (B, A)
     grad_x = net.backward(G)
@@ -160,13 +160,13 @@ def test_convnet_clone_and_state_round_trip_with_no_memory_shared(rng):
     net = ConvNet((5, 4, 2), [(3, 2)], [6], 2, seed=rng, dtype=np.float32, dueling=True)
     twin = net.clone()
     x = rng.normal(size=(2, 40)).astype(np.float32)
-    np.testing.assert_array_equal(twin.predict(x), net.predict(x))
+    np.testing.assert_array_equal(twin(x), net(x))
     twin.flat_params += 1
-    assert not np.array_equal(twin.predict(x), net.predict(x))
+    assert not np.array_equal(twin(x), net(x))
     meta, arrays = net.state()
     other = ConvNet((5, 4, 2), [(3, 2)], [6], 2, seed=9, dtype=np.float32, dueling=True)
     other.load_state(meta, arrays)
-    np.testing.assert_array_equal(other.predict(x), net.predict(x))
+    np.testing.assert_array_equal(other(x), net(x))
     with pytest.raises(ValueError, match="saved network"):
         ConvNet((5, 4, 2), [(2, 2)], [6], 2, dtype=np.float32, dueling=True).load_state(meta, arrays)
 

@@ -113,7 +113,7 @@ def test_td_target_ignores_the_next_state_only_on_termination(n_step):
     agent = _agent(DQNConfig(gamma=0.99, n_step=n_step, dtype="float64"))
     next_obs = np.array([[0.2, -0.4], [0.2, -0.4]])
     y = agent.td_target(np.array([1.0, 1.0]), next_obs, np.array([1.0, 0.0]))
-    next_value = agent.target.predict(next_obs[:1])[0, np.argmax(agent.online.predict(next_obs[:1]))]
+    next_value = agent.target(next_obs[:1])[0, np.argmax(agent.online(next_obs[:1]))]
     assert y[0] == 1.0
     assert y[1] == pytest.approx(1.0 + 0.99**n_step * next_value)  # the bootstrap is discounted by γⁿ
 
@@ -164,7 +164,7 @@ def test_dqn_loss_gradient_matches_finite_difference_and_spares_the_target(loss,
     analytic = agent.online.flat_grads.copy()
 
     def loss_of_online_params():
-        return agent.loss_fn(agent.online.predict(batch[0]), batch[1], targets)[0]
+        return agent.loss_fn(agent.online(batch[0]), batch[1], targets)[0]
 
     error = relative_error(analytic, numerical_gradient(loss_of_online_params, agent.online.flat_params))
     record_grad_error(f"DQN loss ({loss}{f', dueling {kind}' * bool(dueling)}) dL/dθ", error)

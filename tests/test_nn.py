@@ -110,7 +110,7 @@ def test_mlp_backward_matches_finite_difference_for_every_param_and_input(sizes,
     G = rng.normal(size=(B, sizes[-1]))
 
     def loss():
-        return float(np.sum(net.predict(x) * G))
+        return float(np.sum(net(x) * G))
 
     net.forward(x)
     grad_x = net.backward(G)
@@ -140,11 +140,11 @@ def test_mlp_predict_does_not_disturb_the_backward_of_the_last_forward(rng):
     net.forward(x)
     expected = [g.copy() for g in (net.backward(G), *net.grads)]
     net.forward(x)
-    net.predict(other)  # must not overwrite the caches of forward(x)
+    net(other)  # must not overwrite the caches of forward(x)
     got = [net.backward(G), *net.grads]
     for a, b in zip(expected, got):
         np.testing.assert_array_equal(a, b)
-    np.testing.assert_array_equal(net.predict(x), net.forward(x))
+    np.testing.assert_array_equal(net(x), net.forward(x))
 
 
 def test_mlp_backward_without_input_gradient_gives_the_same_parameter_gradients(rng):
@@ -162,10 +162,10 @@ def test_mlp_backward_without_input_gradient_gives_the_same_parameter_gradients(
 def test_dueling_mlp_has_one_more_output_unit_and_clones_with_its_head():
     plain, dueling = MLP([3, 4, 2], seed=0), MLP([3, 4, 2], seed=0, dueling=True)
     assert dueling.num_params == plain.num_params + 4 + 1  # one more column of W₂, one more bias
-    assert dueling.predict(np.ones((5, 3))).shape == (5, 2)
+    assert dueling(np.ones((5, 3))).shape == (5, 2)
     twin = dueling.clone()
     assert twin.dueling
-    np.testing.assert_array_equal(twin.predict(np.ones((5, 3))), dueling.predict(np.ones((5, 3))))
+    np.testing.assert_array_equal(twin(np.ones((5, 3))), dueling(np.ones((5, 3))))
     with pytest.raises(ValueError, match="dueling"):
         hard_update(plain, dueling)
     with pytest.raises(TypeError, match="dueling"):
@@ -244,4 +244,4 @@ def test_mlp_learns_xor():
         out = net.forward(x)
         net.backward(2 * (out - y) / len(x))  # d/d(out) of mean squared error
         opt.step(net.grads)
-    assert np.mean((net.predict(x) - y) ** 2) < 1e-3
+    assert np.mean((net(x) - y) ** 2) < 1e-3

@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from minidqn.agents.discretizer import Discretizer
-from minidqn.memory.ring import ReplayBuffer, RingReplayBuffer
+from minidqn.memory.deque_replay import ReplayBuffer
+from minidqn.memory.ring import RingReplayBuffer
 from minidqn.nn.gradcheck import numerical_gradient, relative_error
 from minidqn.nn.layers import MLP, Linear
 
@@ -53,12 +54,12 @@ def test_replay_buffer_behaves_like_a_list_that_drops_its_oldest(capacity, D, op
                     buffer.sample(batch_size, np.random.default_rng(seed))
                 continue
             batch = buffer.sample(batch_size, np.random.default_rng(seed))
-            obs, actions, rewards, next_obs, terminated = batch
+            obs, actions, rewards, next_obs, terminated, *_ = batch
             assert obs.shape == next_obs.shape == (batch_size, D) and actions.shape == (batch_size,)
             rows = np.column_stack([obs, actions, rewards, next_obs, terminated]).tolist()
             assert all(row in model for row in rows)  # only stored, not-yet-evicted transitions
             again = buffer.sample(batch_size, np.random.default_rng(seed))
-            assert all(np.array_equal(a, b) for a, b in zip(batch, again))  # the seed fixes the batch
+            assert all(np.array_equal(a, b) for a, b in zip(batch, again, strict=True))  # the seed fixes the batch
         assert len(buffer) == len(model) <= capacity
         assert buffer.rows().reshape(len(model), 2 * D + 3).tolist() == model
 
@@ -87,7 +88,7 @@ def test_mlp_backward_matches_finite_difference_for_random_sizes(sizes, batch, s
     assume(np.linalg.norm(grad_x) > 1e-3 * (1.0 + abs(loss_value)))
 
     def loss():
-        return float(np.sum(net.predict(x) * G))
+        return float(np.sum(net(x) * G))
 
     error_theta = relative_error(net.flat_grads.copy(), numerical_gradient(loss, net.flat_params))
     error_x = relative_error(grad_x, numerical_gradient(loss, x))

@@ -4,7 +4,10 @@ import numpy as np
 import pytest
 
 from minidqn.memory.compact import CompactReplayBuffer
-from minidqn.memory.ring import ReplayBuffer, RingReplayBuffer
+from minidqn.memory.deque_replay import ReplayBuffer
+from minidqn.memory.ring import RingReplayBuffer
+
+TWINS = pytest.mark.parametrize("make", [ReplayBuffer, RingReplayBuffer])  # the deque and the ring it equals
 
 
 def _push(buffer, i, D=3):
@@ -12,19 +15,21 @@ def _push(buffer, i, D=3):
     buffer.push(obs, i % 2, float(i) * 10, obs + 0.5, i % 3 == 0)
 
 
-def test_eviction_drops_the_oldest_first():
-    buffer = ReplayBuffer(capacity=3)
+@TWINS
+def test_eviction_drops_the_oldest_first(make):
+    buffer = make(capacity=3)
     for i in range(5):
         _push(buffer, i)
     assert len(buffer) == 3
     assert buffer.rows()[:, 0].tolist() == [2.0, 3.0, 4.0]
 
 
-def test_sample_shapes_and_dtypes():
-    buffer = ReplayBuffer(capacity=100)
+@TWINS
+def test_sample_shapes_and_dtypes(make):
+    buffer = make(capacity=100)
     for i in range(10):
         _push(buffer, i, D=4)
-    obs, actions, rewards, next_obs, terminated = buffer.sample(7, np.random.default_rng(0))
+    obs, actions, rewards, next_obs, terminated, *_ = buffer.sample(7, np.random.default_rng(0))
     assert obs.shape == (7, 4) and next_obs.shape == (7, 4)
     assert actions.shape == rewards.shape == terminated.shape == (7,)
     assert actions.dtype == np.int64
@@ -32,11 +37,12 @@ def test_sample_shapes_and_dtypes():
     assert set(np.unique(terminated)) <= {0.0, 1.0}
 
 
-def test_sampled_fields_come_from_the_same_transition():
-    buffer = ReplayBuffer(capacity=50, dtype=np.float64)
+@TWINS
+def test_sampled_fields_come_from_the_same_transition(make):
+    buffer = make(capacity=50, dtype=np.float64)
     for i in range(20):
         _push(buffer, i)
-    obs, actions, rewards, next_obs, terminated = buffer.sample(64, np.random.default_rng(1))
+    obs, actions, rewards, next_obs, terminated, *_ = buffer.sample(64, np.random.default_rng(1))
     i = obs[:, 0]
     np.testing.assert_array_equal(obs, np.repeat(i[:, None], 3, axis=1))
     np.testing.assert_array_equal(actions, i.astype(int) % 2)
@@ -45,8 +51,9 @@ def test_sampled_fields_come_from_the_same_transition():
     np.testing.assert_array_equal(terminated, (i.astype(int) % 3 == 0).astype(float))
 
 
-def test_sampling_is_uniform_and_seeded():
-    buffer = ReplayBuffer(capacity=4)
+@TWINS
+def test_sampling_is_uniform_and_seeded(make):
+    buffer = make(capacity=4)
     for i in range(4):
         _push(buffer, i)
     first = buffer.sample(4000, np.random.default_rng(5))[0][:, 0]
@@ -56,10 +63,11 @@ def test_sampling_is_uniform_and_seeded():
     assert np.all(np.abs(counts - 1000) < 150)  # ±4.7 standard deviations
 
 
-def test_bad_use_is_refused():
+@TWINS
+def test_bad_use_is_refused(make):
     with pytest.raises(ValueError, match="capacity"):
-        ReplayBuffer(0)
-    buffer = ReplayBuffer(5)
+        make(0)
+    buffer = make(5)
     with pytest.raises(ValueError, match="empty"):
         buffer.sample(1, np.random.default_rng(0))
     _push(buffer, 0, D=3)
@@ -69,53 +77,42 @@ def test_bad_use_is_refused():
         buffer.sample(0, np.random.default_rng(0))
 
 
-def test_a_batch_of_one_is_a_batch():
-    buffer = ReplayBuffer(capacity=10)
+@TWINS
+def test_a_batch_of_one_is_a_batch(make):
+    buffer = make(capacity=10)
     for i in range(5):
         _push(buffer, i, D=2)
-    obs, actions, rewards, next_obs, terminated = buffer.sample(1, np.random.default_rng(0))
+    obs, actions, rewards, next_obs, terminated, *_ = buffer.sample(1, np.random.default_rng(0))
     assert obs.shape == next_obs.shape == (1, 2) and actions.shape == rewards.shape == terminated.shape == (1,)
     np.testing.assert_array_equal(next_obs, obs + 0.5)
 
 
-def test_rows_round_trip_through_extend_oldest_first():
-    buffer = ReplayBuffer(capacity=4)
+@TWINS
+def test_rows_round_trip_through_state_oldest_first(make):
+    buffer = make(capacity=4)
     for i in range(6):
         _push(buffer, i)
     rows = buffer.rows()  # (4, 2·3 + 3)
     assert rows.shape == (4, 9) and rows[:, 0].tolist() == [2.0, 3.0, 4.0, 5.0]
-    twin = ReplayBuffer(capacity=4)
-    twin.extend(rows)
+    twin = make(capacity=4)
+    twin.load_state(*buffer.state())
     np.testing.assert_array_equal(twin.rows(), rows)
     assert twin.obs_dim == 3
     batch, twin_batch = buffer.sample(16, np.random.default_rng(3)), twin.sample(16, np.random.default_rng(3))
-    for field, twin_field in zip(batch, twin_batch):
+    for field, twin_field in zip(batch[:5], twin_batch[:5], strict=True):  # the transitions, not where each is stored
         np.testing.assert_array_equal(field, twin_field)
     rows[0, 0] = 99.0  # rows() is a copy: changing it leaves the memory alone
     assert buffer.rows()[0, 0] == 2.0
 
 
-def test_a_sampled_batch_is_a_copy_and_the_memory_prints_as_numbers():
-    buffer = ReplayBuffer(capacity=4)
-    _push(buffer, 1)
-    before = buffer.rows()
-    obs = buffer.sample(2, np.random.default_rng(0))[0]
-    obs[:] = 99.0  # writing into a batch leaves the stored transitions alone
-    np.testing.assert_array_equal(buffer.rows(), before)
-    assert isinstance(buffer[0], np.ndarray) and buffer[0].shape == (2 * buffer.obs_dim + 3,)
-    assert repr(buffer[0]).startswith("array([")  # [obs | action | reward | next_obs | terminated]
-
-
-def test_extend_refuses_rows_of_the_wrong_shape():
-    buffer = ReplayBuffer(capacity=4)
-    with pytest.raises(ValueError, match="2D"):
-        buffer.extend(np.zeros((2, 8)))  # 8 = 2D + 3 has no integer D
-    with pytest.raises(ValueError, match="2D"):
-        buffer.extend(np.zeros(9))
+@TWINS
+def test_loading_refuses_rows_of_the_wrong_shape_and_changes_nothing(make):
+    buffer = make(capacity=4)
     _push(buffer, 0, D=3)
-    with pytest.raises(ValueError, match="9 columns"):
-        buffer.extend(np.zeros((2, 11)))
-    assert len(buffer) == 1
+    for rows, obs_dim in [(np.zeros((2, 8)), 2), (np.zeros(9), 3), (np.zeros((2, 11)), 3), (np.zeros((5, 9)), 3)]:
+        with pytest.raises(ValueError, match="2D|capacity"):
+            buffer.load_state({"obs_dim": obs_dim}, {"rows": rows.astype(np.float32)})
+    assert len(buffer) == 1 and buffer.rows()[0, 0] == 0.0
 
 
 # --- the ring: the same memory, sampled at a cost independent of its size -----------------------
@@ -129,9 +126,11 @@ def test_the_ring_holds_and_samples_the_same_transitions_as_the_deque(capacity, 
     np.testing.assert_array_equal(ring.rows(), deque_buffer.rows())
     for i in range(-len(ring), len(ring)):
         np.testing.assert_array_equal(ring[i], deque_buffer[i])
-    for seed in range(3):
-        for a, b in zip(ring.sample(32, np.random.default_rng(seed)), deque_buffer.sample(32, np.random.default_rng(seed))):
+    for seed in range(3):  # the same transitions, each stored at its own kind of position
+        ring_batch, deque_batch = ring.sample(32, np.random.default_rng(seed)), deque_buffer.sample(32, np.random.default_rng(seed))
+        for a, b in zip(ring_batch[:5], deque_batch[:5], strict=True):
             np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(ring.positions(deque_batch.positions), ring_batch.positions)
 
 
 def test_the_ring_saves_and_loads_like_the_deque():

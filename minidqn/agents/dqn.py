@@ -32,7 +32,7 @@ from minidqn.common.validation import check_seed, count, is_real
 from minidqn.memory.compact import CompactReplayBuffer
 from minidqn.memory.nstep import NStepTransitions
 from minidqn.memory.prioritized import PrioritizedReplayBuffer
-from minidqn.memory.ring import RingReplayBuffer
+from minidqn.memory.ring import Batch, RingReplayBuffer
 from minidqn.nn.losses import huber_loss, mse_loss
 from minidqn.nn.optim import Adam
 from minidqn.training import env_api
@@ -112,20 +112,20 @@ class DQNAgent:
     def _act(self, obs: np.ndarray, epsilon: float) -> int:
         if epsilon > 0.0 and self.rng.random() < epsilon:
             return int(self.rng.integers(self.n_actions))
-        return int(self.online.predict(obs[None]).argmax())  # (1, D) -> (1, A) -> a
+        return int(self.online(obs[None]).argmax())  # (1, D) -> (1, A) -> a
 
     def explore(self, obs: np.ndarray, epsilon: float) -> int:
         """The training policy: ε-greedy, or with exploration="boltzmann" a draw from
         P(a|s) ∝ exp(Q(s,a)/T) (minidqn.agents.exploration)."""
         if self.config.exploration == "boltzmann":
-            p = boltzmann_probabilities(self.online.predict(obs[None])[0], self.config.temperature)
+            p = boltzmann_probabilities(self.online(obs[None])[0], self.config.temperature)
             return int(self.rng.choice(self.n_actions, p=p))
         return self._act(obs, epsilon)
 
     def q_values(self, obs) -> np.ndarray:
         """Q(obs, ·) of the online network: (B, *obs_shape) -> (B, A), or one observation -> (A,)."""
         x, single = env_api.batch(obs, self.obs_shape, self.dtype)  # (B, D)
-        q = self.online.predict(x)  # (B, A)
+        q = self.online(x)  # (B, A)
         return q[0] if single else q
 
     def predict(self, observations) -> np.ndarray:
@@ -156,9 +156,9 @@ class DQNAgent:
 
         No gradient flows through y: it is the regression target.
         """
-        next_q = self.target.predict(next_obs)  # (B, A)
+        next_q = self.target(next_obs)  # (B, A)
         if self.config.double_dqn:
-            next_actions = self.online.predict(next_obs).argmax(axis=1)  # (B,)
+            next_actions = self.online(next_obs).argmax(axis=1)  # (B,)
             next_value = next_q[np.arange(len(next_q)), next_actions]  # (B,)
         else:
             next_value = next_q.max(axis=1)  # (B,)
@@ -204,17 +204,17 @@ class DQNAgent:
                 learning = self.num_steps > c.learning_starts and len(self.buffer) >= c.batch_size
                 if learning and self.num_steps % c.train_freq == 0:
                     for _ in range(c.gradient_steps):
-                        (states, actions, returns, next_states, ended), rows, weights = self.replay_batch()
-                        y = self.td_target(returns, next_states, ended)  # (B,), a constant of the loss
-                        q = self.online.forward(states)  # (B, A)
-                        loss, grad_q = self.loss_fn(q, actions, y, weights=weights)  # grad_q: (B, A), nonzero at aᵢ only
+                        batch = self.replay_batch()
+                        y = self.td_target(batch.rewards, batch.next_obs, batch.terminated)  # (B,), a constant of the loss
+                        q = self.online.forward(batch.obs)  # (B, A)
+                        loss, grad_q = self.loss_fn(q, batch.actions, y, weights=batch.weights)  # (B, A), nonzero at aᵢ only
                         self.online.backward(grad_q, input_grad=False)  # dL/dθ into online.flat_grads
                         self.optimizer.lr = self.learning_rate()
                         grad_norm = self.optimizer.step([self.online.flat_grads])
                         self.num_updates += 1
-                        q_taken = q[np.arange(len(y)), actions]  # (B,): Q(sᵢ, aᵢ), for the record and the priorities
-                        if rows is not None:  # prioritized replay: pᵢ ← |δᵢ| + eps
-                            self.buffer.update_priorities(rows, q_taken - y)
+                        q_taken = q[np.arange(len(y)), batch.actions]  # (B,): Q(sᵢ, aᵢ), for the record and the priorities
+                        if c.prioritized_replay:  # pᵢ ← |δᵢ| + eps
+                            self.buffer.update_priorities(batch.positions, q_taken - y)
                         # 5. Move the target network every C gradient steps.
                         if self.num_updates % c.target_update_interval == 0:
                             soft_update(self.target, self.online, c.tau)
@@ -228,13 +228,13 @@ class DQNAgent:
                     break
         return run.history
 
-    def replay_batch(self):
-        """(batch, rows, weights): B transitions from replay as five arrays, and with prioritized
-        replay their storage rows and importance weights at this step's β (else None, None)."""
+    def replay_batch(self) -> Batch:
+        """B transitions from replay (minidqn.memory.ring.Batch); with prioritized replay drawn by
+        priority, with importance weights at this step's β."""
         c = self.config
         if c.prioritized_replay:
             return self.buffer.sample(c.batch_size, self.replay_rng, beta=self.beta_schedule(self.num_steps))
-        return self.buffer.sample(c.batch_size, self.replay_rng), None, None
+        return self.buffer.sample(c.batch_size, self.replay_rng)
 
     def non_finite(self) -> str | None:
         """What in the agent's state is NaN or infinite, or None (the divergence guard's scan)."""

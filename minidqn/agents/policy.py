@@ -61,7 +61,7 @@ class GreedyPolicy:
     def q_values(self, observations) -> np.ndarray:
         """Q(s, ·): (B, *obs_shape) -> (B, A), or one observation -> (A,)."""
         x, single = env_api.batch(observations, self.obs_shape, self.network.dtype)  # (B, D)
-        q = self.network.predict(x)  # (B, A)
+        q = self.network(x)  # (B, A)
         return q[0] if single else q
 
     def predict(self, observations) -> np.ndarray:

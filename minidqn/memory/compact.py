@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minidqn.memory.ring import RingReplayBuffer
+from minidqn.memory.ring import RingReplayBuffer, check_actions_and_ends
 
 
 class CompactReplayBuffer(RingReplayBuffer):
@@ -32,9 +32,7 @@ class CompactReplayBuffer(RingReplayBuffer):
         self.observations = np.zeros((self.capacity, 2 * D), np.uint8)  # [obs | next_obs]
         self.scalars = np.zeros((self.capacity, 3), self.dtype)  # [action | reward | terminated]
 
-    def _gather(self, positions) -> np.ndarray:
-        if isinstance(positions, (int, np.integer)):  # one transition: its row (2D + 3,)
-            return self._gather(np.array([positions]))[0]
+    def _gather(self, positions: np.ndarray) -> np.ndarray:
         D = self.obs_dim
         observations, scalars = self.observations[positions], self.scalars[positions]  # (B, 2D), (B, 3)
         rows = np.empty((len(scalars), 2 * D + 3), self.dtype)  # the ring's row layout
@@ -44,7 +42,7 @@ class CompactReplayBuffer(RingReplayBuffer):
         rows[:, 2 * D + 2] = scalars[:, 2]  # terminated
         return rows
 
-    def _write(self, positions, rows: np.ndarray) -> None:
+    def _write(self, positions: np.ndarray, rows: np.ndarray) -> None:
         D = self.obs_dim
         observations = np.concatenate([rows[:, :D], rows[:, D + 2 : 2 * D + 2]], axis=1)  # (B, 2D)
         as_bytes = observations.astype(np.uint8)
@@ -86,11 +84,7 @@ class CompactReplayBuffer(RingReplayBuffer):
                              f"{observations.shape} and {scalars.dtype} {scalars.shape}")
         if n > self.capacity:
             raise ValueError(f"the file holds {n} transitions, more than the capacity {self.capacity}")
-        actions, terminated = scalars[:, 0], scalars[:, 2]
-        if not (np.all(actions >= 0) and np.all(actions == np.round(actions))):
-            raise ValueError("the action column must hold whole numbers ≥ 0")
-        if not np.all((terminated == 0) | (terminated == 1)):
-            raise ValueError("the terminated column must hold 0 or 1")
+        check_actions_and_ends(scalars[:, 0], scalars[:, 2])
         self.obs_dim, self.storage, self.next, self.size = D, None, 0, 0
         if n:
             self._allocate(2 * D + 3)

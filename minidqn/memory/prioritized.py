@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minidqn.memory.ring import RingReplayBuffer
+from minidqn.memory.ring import Batch, RingReplayBuffer, row_fields
 from minidqn.memory.sum_tree import SumTree
 
 
@@ -41,59 +41,63 @@ class PrioritizedReplayBuffer(RingReplayBuffer):
         self.tree = SumTree(self.capacity)  # leaf k: pₖ^α (0 while row k is empty)
         self.max_priority = 1.0  # the largest p so far: what a new transition gets
 
-    def _append(self, rows: np.ndarray) -> None:
-        for row in rows:  # each new row gets the largest priority so far
-            position = self.next
-            super()._append(row[None])
-            self._set([position], np.array([self.max_priority]))
+    def push(self, obs, action: int, reward: float, next_obs, terminated: bool) -> None:
+        """Store one transition as the ring does, with the largest priority so far, so that it is
+        replayed at least once soon."""
+        position = self.next  # the storage row it takes
+        super().push(obs, action, reward, next_obs, terminated)
+        self._set(np.array([position]), np.array([self.max_priority]))
 
-    def _set(self, positions, priorities: np.ndarray) -> None:
+    def _set(self, positions: np.ndarray, priorities: np.ndarray) -> None:
+        """pₖ ← priorities at storage rows `positions`, and pₖ^α in the sum tree."""
         self.priorities[positions] = priorities
         self.tree.set(positions, priorities**self.alpha)
 
-    def _replace(self, rows: np.ndarray) -> None:
-        super()._replace(rows)
-        self.priorities[:], self.tree = 0.0, SumTree(self.capacity)
-        self._set(self.positions(np.arange(self.size)), np.full(self.size, self.max_priority))
-
-    def sample(self, batch_size: int, rng: np.random.Generator, beta: float = 1.0):
-        """(batch, indices, weights): the five arrays of ReplayBuffer.sample for B transitions
-        drawn with probability P(i); their storage rows (B,), for update_priorities; and their
-        importance weights wᵢ = (N·P(i))^(−β) / maxⱼ wⱼ: (B,) in the buffer's dtype."""
-        self._check_sample(batch_size)
+    def sample(self, batch_size: int, rng: np.random.Generator, beta: float = 1.0) -> Batch:
+        """B transitions drawn with probability P(i), as a Batch whose positions are their storage
+        rows (for update_priorities) and whose weights are wᵢ = (N·P(i))^(−β) / maxⱼ wⱼ: (B,) in
+        the buffer's dtype."""
+        if len(self) == 0:
+            raise ValueError("cannot sample from an empty replay buffer")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
         if not 0.0 <= beta <= 1.0:
             raise ValueError(f"beta must be in [0, 1], got {beta!r}")
-        indices = self.tree.find(rng.random(batch_size) * self.tree.total)  # (B,) storage rows
-        probabilities = self.tree.get(indices) / self.tree.total  # P(i): (B,)
+        positions = self.tree.find(rng.random(batch_size) * self.tree.total)  # (B,) storage rows
+        probabilities = self.tree.get(positions) / self.tree.total  # P(i): (B,)
         weights = (self.size * probabilities) ** -beta
-        return self._fields(self._gather(indices)), indices, (weights / weights.max()).astype(self.dtype)
+        fields = row_fields(self._gather(positions), self.obs_dim)
+        return Batch(*fields, positions, (weights / weights.max()).astype(self.dtype))
 
-    def update_priorities(self, indices: np.ndarray, td_errors: np.ndarray) -> None:
-        """pᵢ ← |δᵢ| + eps for the transitions at storage rows `indices` (as `sample` gave them)."""
+    def update_priorities(self, positions: np.ndarray, td_errors: np.ndarray) -> None:
+        """pᵢ ← |δᵢ| + eps for the transitions at storage rows `positions` (a Batch's positions)."""
         priorities = np.abs(np.asarray(td_errors, dtype=np.float64)) + self.eps
-        self._set(indices, priorities)
+        self._set(positions, priorities)
         self.max_priority = max(self.max_priority, float(priorities.max()))
 
     def state(self) -> tuple[dict, dict[str, np.ndarray]]:
-        """As ReplayBuffer's, plus each transition's priority p (oldest first), the largest, and
-        the ring's `next` row: the tree's layout decides which transition a draw finds."""
+        """As the ring's, plus each transition's priority p (oldest first), the largest, and the
+        ring's `next` row: the tree's layout decides which transition a draw finds."""
         meta, arrays = super().state()
         priorities = self.priorities[self.positions(np.arange(self.size))]
         return ({**meta, "max_priority": self.max_priority, "next": self.next},
                 {**arrays, "priorities": priorities})
 
     def load_state(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
-        priorities, top, next_row = arrays["priorities"], meta["max_priority"], meta["next"]
-        super().load_state(meta, arrays)  # the rows from row 0, which get max_priority for now
-        if not (isinstance(next_row, int) and 0 <= next_row < self.capacity and
-                (self.size == self.capacity or next_row == self.size)):
+        """Replace the memory and its priorities by a `state()`, laid out in storage as they were
+        saved; nothing changes unless all of it is valid."""
+        priorities, top, next_row, n = arrays["priorities"], meta["max_priority"], meta["next"], len(arrays["rows"])
+        if not (isinstance(next_row, int) and 0 <= next_row < self.capacity and (n == self.capacity or next_row == n)):
             raise ValueError(f"next must be the ring's next row, got {next_row!r}")
-        if self.size == self.capacity:  # the saved layout: transition i (oldest first) at row (next + i) mod N
-            self._write(slice(None), np.roll(self._gather(slice(None)), next_row, axis=0))
-            self.next = next_row
-        if priorities.shape != (self.size,) or not np.all(priorities > 0):
-            raise ValueError(f"priorities must be {self.size} numbers > 0, got shape {priorities.shape}")
+        if priorities.shape != (n,) or not np.all(priorities > 0):
+            raise ValueError(f"priorities must be {n} numbers > 0, got shape {priorities.shape}")
         if not (isinstance(top, float) and top >= priorities.max(initial=0.0)):
             raise ValueError(f"max_priority must be a number ≥ every priority, got {top!r}")
+        super().load_state(meta, arrays)  # the rows oldest first, from storage row 0
+        if self.size == self.capacity:  # the saved layout: transition i (oldest first) at row (next + i) mod N
+            every_row = np.arange(self.capacity)
+            self._write(every_row, np.roll(self._gather(every_row), next_row, axis=0))
+            self.next = next_row
+        self.priorities[:], self.tree = 0.0, SumTree(self.capacity)
         self._set(self.positions(np.arange(self.size)), priorities)
         self.max_priority = top

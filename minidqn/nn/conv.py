@@ -5,7 +5,7 @@ H and W the rows and columns, C the channels. A `Conv2D` slides k×k filters wit
 padding ("valid"), so its output has H′ = H − k + 1 rows and W′ = W − k + 1 columns.
 
 `ConvNet` puts convolutions in front of an `MLP`, for a Q-network that reads images; it keeps the
-MLP's contract (forward, predict, backward, params, grads, one flat parameter vector θ, clone,
+MLP's contract (forward, a cache-free call, backward, params, grads, one flat parameter vector θ, clone,
 state), so the agent, the optimizer, the target network and checkpoints treat both alike.
 
 The derivations, with the im2col picture, are in docs/backprop.md; tests/test_conv.py checks every
@@ -188,7 +188,7 @@ class ConvNet:
             x = layer.forward(x)
         return x
 
-    def predict(self, x: np.ndarray) -> np.ndarray:
+    def __call__(self, x: np.ndarray) -> np.ndarray:
         """The same outputs as `forward`, without touching the caches of the last forward."""
         x = x.reshape(len(x), *self.image_shape)  # (B, H, W, C)
         for layer in self.layers:

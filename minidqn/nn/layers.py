@@ -231,7 +231,7 @@ class MLP:
             x = layer.forward(x)
         return x
 
-    def predict(self, x: np.ndarray) -> np.ndarray:
+    def __call__(self, x: np.ndarray) -> np.ndarray:
         """The same outputs as `forward`, without touching the caches of the last forward.
 
         Use it for values no gradient flows through (acting, the TD target), so that a later

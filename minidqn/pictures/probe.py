@@ -10,7 +10,7 @@ transitions, drawn once, as soon as the replay memory holds it:
 
 so a plot shows θ⁻ lagging θ (a staircase for a hard copy every C steps, a smooth lag for
 Polyak averaging), and the regression targets moving while the network learns. It only reads:
-it draws from its own generator and calls `predict` and `td_target`, which change nothing, so a
+it draws from its own generator, calls the networks (no caches touched) and `td_target`, which change nothing, so a
 probed run is the same run, to the last bit, as one without it (tests/test_probe.py).
 
     agent, probe = train_probed(gym.make("CartPole-v1"), DQNConfig(), steps=10_000, every=100)
@@ -29,7 +29,7 @@ from minidqn.agents.dqn import DQNAgent
 class Probe(gym.Wrapper):
     """The env, unchanged, plus a record of the agent's networks every `every` env steps."""
 
-    def __init__(self, env: gym.Env, every: int = 100, batch_size: int = 8, state=None, seed: int = 0):
+    def __init__(self, env: gym.Env, every: int = 100, batch_size: int = 8, probe_obs=None, seed: int = 0):
         super().__init__(env)
         if not (isinstance(every, int) and every >= 1):
             raise ValueError(f"every must be a positive integer, got {every!r}")
@@ -37,7 +37,7 @@ class Probe(gym.Wrapper):
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         self.every, self.batch_size = every, batch_size
         self.agent = None  # set after the agent is made: the agent needs the env's spaces first
-        self.state = None if state is None else np.asarray(state)  # s₀; None: the first observation
+        self.probe_obs = None if probe_obs is None else np.asarray(probe_obs)  # s₀; None: the first observation
         self.rng = np.random.default_rng(seed)  # the probe's own draws: the agent's stay untouched
         self.batch = None  # (rewards, next_obs, terminated) of the fixed transitions, once drawn
         self.t = 0  # env steps seen
@@ -45,8 +45,8 @@ class Probe(gym.Wrapper):
 
     def reset(self, **kwargs):
         obs, info = self.env.reset(**kwargs)
-        if self.state is None:
-            self.state = np.asarray(obs)
+        if self.probe_obs is None:
+            self.probe_obs = np.asarray(obs)
         return obs, info
 
     def step(self, action):
@@ -67,10 +67,10 @@ class Probe(gym.Wrapper):
             self.batch = (np.array([tr.reward for tr in drawn], agent.dtype),
                           np.stack([tr.next_obs for tr in drawn]),
                           np.array([tr.terminated for tr in drawn], agent.dtype))
-        state = self.state.reshape(1, -1).astype(agent.dtype)
+        s0 = self.probe_obs.reshape(1, -1).astype(agent.dtype)  # (1, D)
         self._steps.append(self.t)
-        self._online_q.append(agent.online.predict(state)[0])
-        self._target_q.append(agent.target.predict(state)[0])
+        self._online_q.append(agent.online(s0)[0])
+        self._target_q.append(agent.target(s0)[0])
         targets = np.full(self.batch_size, np.nan) if self.batch is None else agent.td_target(*self.batch)
         self._td_targets.append(targets)
 
