@@ -29,10 +29,6 @@ and writes ablation_<env>.json and ablation_<env>.png in --out; docs/extensions.
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # tiny matrices: a second BLAS thread only hurts
-
 import argparse
 import contextlib
 import dataclasses

@@ -23,15 +23,12 @@ Results: docs/benchmarks.md.
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as `import minidqn` does; here NumPy comes first
-
 import argparse
 import contextlib
 import dataclasses
 import json
 import multiprocessing
+import os
 import time
 
 import gymnasium as gym
@@ -97,7 +94,7 @@ def compare_sb3(config: DQNConfig, env_id: str, steps: int) -> dict:
 
     Each library first runs its `learning_starts` warm-up steps (no gradient steps, not timed),
     then `steps` more are timed, every one with its gradient steps. One thread each:
-    torch.set_num_threads(1), like our OPENBLAS_NUM_THREADS=1. SB3 counts its
+    torch.set_num_threads(1), like our one BLAS thread while training. SB3 counts its
     target_update_interval in env steps and we count gradient steps; with train_freq = 1 and
     gradient_steps = 1, the two are the same. SB3's DQN has n-step returns (`n_steps`, passed on)
     but no dueling head, so the ratio compares it with our agent at the same settings without the

@@ -20,10 +20,6 @@ the state at the time limit instead of learning that balancing for long ends in 
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # tiny matrices: a second BLAS thread only hurts
-
 import argparse
 import dataclasses
 from pathlib import Path

@@ -21,10 +21,6 @@ Results: docs/pixels.md.
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as `import minidqn` does; here NumPy may come first
-
 import argparse
 import importlib.util
 import sys

@@ -1,7 +1,8 @@
 """Draw the pictures of docs/start_here.ipynb and the docs: the loop, the network, the replay memory,
-the target network's lag and the moving TD target, the last three from real CartPole runs.
+the target network's lag and the moving TD target, the last three from real CartPole runs; and
+the map of the code's parts (docs/code_map.md), read from the package itself.
 
-    python demos/pictures.py                 # writes docs/start_here_*.png
+    python demos/pictures.py                 # writes docs/start_here_*.png and docs/code_map.png
     python demos/pictures.py --out pictures  # somewhere else
 
 Three short runs of CartPole-v1 (6,000 env steps each, seed 0, about 10 s in all) with the
@@ -29,7 +30,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from minidqn import DQNAgent, DQNConfig
-from minidqn.pictures import diagrams
+from minidqn.pictures import code_map, diagrams
 from minidqn.pictures.probe import Probe, train_probed
 
 TARGET_UPDATES = {"hard copy": {"tau": 1.0, "target_update_interval": 500},
@@ -54,12 +55,14 @@ def main(argv=None) -> list[Path]:
     written = []
 
     def save(fig, name: str) -> None:
-        path = args.out / f"start_here_{name}.png"
+        path = args.out / (f"{name}.png" if name == "code_map" else f"start_here_{name}.png")
         fig.savefig(path, dpi=110, bbox_inches="tight")
         plt.close(fig)
         written.append(path)
         print(f"wrote {path}")
 
+    fig, ax = plt.subplots(figsize=(12, 7))
+    save(code_map.draw_code_map(ax).figure, "code_map")
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
     save(diagrams.draw_loop(ax).figure, "loop")
     fig, ax = plt.subplots(figsize=(9, 4.5))

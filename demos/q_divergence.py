@@ -17,12 +17,9 @@ q_divergence.png in --out. docs/dqn.md quotes a run.
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # tiny matrices: a second BLAS thread only hurts
-
 import argparse
 import dataclasses
+import os
 
 import gymnasium as gym
 import matplotlib.pyplot as plt

@@ -21,13 +21,10 @@ seeds, Taxi within 0.3 of the optimal mean return, each run under 30 s. Results:
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one process, one thread: honest timings
-
 import argparse
 import dataclasses
 import json
+import os
 import time
 
 import gymnasium as gym

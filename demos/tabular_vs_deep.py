@@ -24,10 +24,6 @@ a run and explains it.
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # tiny matrices: a second BLAS thread only hurts
-
 import argparse
 import dataclasses
 import itertools

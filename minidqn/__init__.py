@@ -1,19 +1,40 @@
-"""minidqn: Deep Q-Learning written from scratch in NumPy, to be read line by line."""
+"""minidqn: Deep Q-Learning written from scratch in NumPy, to be read line by line.
 
-import os
+The package is cut into parts that stack in layers; a part imports only the parts below it, and
+never the command line or the pictures above it (tests/test_layout.py checks every import,
+lazy ones included, against the line "May import:" of each part's docstring):
 
-# NOTE: one BLAS thread unless the user chose otherwise. The matrices here are tiny (a batch of 64
-# by a few hundred units), so a second OpenBLAS thread only spins against the env and the other
-# processes: 5,000 steps of the LunarLander preset took 8.4 times the CPU time (5.8 times the wall
-# time) with OpenBLAS's own thread count on a busy 2-core machine, and CartPole was unchanged. It
-# must be set before NumPy is first imported, so it comes before everything else here.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    cli          the `minidqn` command line, its presets and run folders
+    pictures     matplotlib: curves, Q-tables, animations, diagrams      experiments   many seeds and settings
+    agents       DQN, tabular Q-learning, their configs and parts
+    nn           layers, losses, optimizers     memory   replay     training   env boundary, records, the run
+    common       value checks, checkpoint archives
+
+docs/code_map.md draws the map. The names below are the ones a learner imports first; every
+other name lives in its part (`from minidqn.memory.sum_tree import SumTree`).
+"""
 
 from minidqn.agents.config import DQNConfig, QLearningConfig
+from minidqn.agents.discretizer import Discretizer
 from minidqn.agents.dqn import DQNAgent
+from minidqn.agents.policy import GreedyPolicy
 from minidqn.agents.tabular import QLearningAgent
+from minidqn.agents.value_iteration import value_iteration
 from minidqn.common.checkpoint import CheckpointError
+from minidqn.memory.compact import CompactReplayBuffer
+from minidqn.memory.deque_replay import ReplayBuffer
+from minidqn.memory.prioritized import PrioritizedReplayBuffer
+from minidqn.memory.ring import RingReplayBuffer
+from minidqn.nn.conv import ConvNet
+from minidqn.nn.layers import MLP
+from minidqn.nn.losses import huber_loss, mse_loss
+from minidqn.nn.optim import SGD, Adam
+from minidqn.training.history import History
 from minidqn.training.run import DivergenceError
 
-__all__ = ["CheckpointError", "DQNAgent", "DQNConfig", "DivergenceError", "QLearningAgent", "QLearningConfig"]
+__all__ = [
+    "MLP", "SGD", "Adam", "CheckpointError", "CompactReplayBuffer", "ConvNet", "DQNAgent", "DQNConfig", "Discretizer",
+    "DivergenceError", "GreedyPolicy", "History", "PrioritizedReplayBuffer", "QLearningAgent", "QLearningConfig",
+    "ReplayBuffer", "RingReplayBuffer", "huber_loss", "mse_loss", "value_iteration",
+]
 __version__ = "0.1.0"

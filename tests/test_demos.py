@@ -163,6 +163,6 @@ def test_pictures_draws_every_picture_from_short_runs(tmp_path, monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")
     written = _main("pictures.py")(["--out", str(tmp_path), "--steps", "1500"])
     names = sorted(path.name for path in written)
-    assert names == sorted(f"start_here_{name}.png" for name in
-                           ("loop", "network", "replay", "target_lag", "moving_target"))
+    assert names == sorted(["code_map.png"] + [f"start_here_{name}.png" for name in
+                                               ("loop", "network", "replay", "target_lag", "moving_target")])
     assert all(path.stat().st_size > 10_000 for path in written)

@@ -4,6 +4,7 @@ the parts stack in layers with no loop, and every module and function fits in on
 from __future__ import annotations
 
 import ast
+import dataclasses
 import io
 import tokenize
 from graphlib import CycleError, TopologicalSorter
@@ -11,42 +12,20 @@ from pathlib import Path
 
 import pytest
 
+from minidqn.pictures.code_map import (
+    imported_modules,
+    layers,
+    may_import,
+    module_name,
+    read_parts,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "minidqn"
-PARTS = sorted(p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists())
+PARTS_READ = read_parts()  # each part's modules, and what its docstring's line "May import:" allows
+PARTS = sorted(PARTS_READ)
 MODULES = sorted(PACKAGE.rglob("*.py"))
 MAX_MODULE_LINES, MAX_FUNCTION_CODE_LINES = 300, 50
-
-
-def module_name(path: Path) -> str:
-    """minidqn/memory/ring.py -> "minidqn.memory.ring"; a package's __init__.py -> the package."""
-    parts = path.relative_to(ROOT).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def is_module(name: str) -> bool:
-    path = ROOT.joinpath(*name.split("."))
-    return path.with_suffix(".py").exists() or (path / "__init__.py").exists()
-
-
-def imported_modules(source: str, package: str) -> set[str]:
-    """Every minidqn module that `source` imports, wherever the import stands (at the top, inside a
-    function for a lazy import, or as a string given to importlib.import_module). `from minidqn.x
-    import y` counts as minidqn.x.y where y is a module, else as minidqn.x; relative imports are
-    resolved against `package`."""
-    found = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
-            for alias in node.names:
-                found.add(f"{base}.{alias.name}" if is_module(f"{base}.{alias.name}") else base)
-        elif isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) == "import_module":
-            found.update(arg.value for arg in node.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str))
-    return {name for name in found if name == "minidqn" or name.startswith("minidqn.")}
 
 
 def part_of(module: str) -> str | None:
@@ -56,12 +35,7 @@ def part_of(module: str) -> str | None:
 
 
 def allowed_parts(part: str) -> set[str]:
-    """The parts that `part`'s docstring says it may import, from its line "May import: ..."."""
-    doc = ast.get_docstring(ast.parse((PACKAGE / part / "__init__.py").read_text())) or ""
-    lines = [line for line in doc.split("\n\n") if line.startswith("May import:")]
-    assert len(lines) == 1, f"minidqn.{part}'s docstring must say once what it may import ('May import: ...')"
-    text = lines[0].removeprefix("May import:").replace("\n", " ").strip().rstrip(".")
-    return set() if text == "nothing of minidqn" else {name.strip().removeprefix("minidqn.") for name in text.split(",")}
+    return PARTS_READ[part].may_import
 
 
 def test_the_import_reader_sees_lazy_and_relative_imports():
@@ -77,12 +51,20 @@ def test_each_part_says_what_it_may_import(part):
 
 
 def test_the_parts_stack_in_layers_with_no_loop():
-    graph = {part: allowed_parts(part) for part in PARTS}
-    try:
-        order = list(TopologicalSorter(graph).static_order())
-    except CycleError as error:
-        pytest.fail(f"the parts' allowed imports run in a circle: {error.args[1]}")
-    assert order[0] == "common" and order[-1] == "cli"
+    stack = layers(PARTS_READ)
+    assert stack[0] == ["common"] and stack[-1] == ["cli"]
+    for row, names in enumerate(stack):  # each part may import only parts of lower layers
+        below = {name for lower in stack[:row] for name in lower}
+        assert all(allowed_parts(name) <= below for name in names)
+
+
+def test_a_circle_of_allowed_imports_is_refused():
+    circle = {name: dataclasses.replace(part) for name, part in PARTS_READ.items()}
+    circle["common"].may_import = {"cli"}
+    with pytest.raises(ValueError, match="circle"):
+        layers(circle)
+    with pytest.raises(ValueError, match="May import"):
+        may_import("A part.\n\nIt forgot the line.")
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))

@@ -10,11 +10,13 @@ algorithm.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from minidqn.common.checkpoint import check_writable
 from minidqn.common.validation import is_int
@@ -122,20 +124,36 @@ class TrainingRun:
                                f"{what}. {agent.divergence_advice()} {kept}")
 
     def __enter__(self):  # the run itself, for `with run:`
+        self.blas = one_blas_thread()
         return self
 
     def __exit__(self, kind, error, traceback) -> bool:
         """At the end, or on Ctrl-C (KeyboardInterrupt: the history so far is kept and returned),
-        the divergence guard and a last checkpoint; any other error propagates untouched."""
-        if kind is not None and not issubclass(kind, KeyboardInterrupt):
-            return False
-        self.save()
-        if kind is not None:
-            saved = (f"saved a checkpoint to {os.fspath(self.path)}" if self.path is not None
-                     else "no checkpoint_path, nothing saved")
-            print(f"training interrupted at env step {self.agent.num_steps:,}: {saved}", flush=True)
-        self.progress.close(self.agent, self.history)
-        return True
+        the divergence guard and a last checkpoint; any other error propagates untouched. BLAS
+        gets back the threads it had."""
+        with self.blas:
+            if kind is not None and not issubclass(kind, KeyboardInterrupt):
+                return False
+            self.save()
+            if kind is not None:
+                saved = (f"saved a checkpoint to {os.fspath(self.path)}" if self.path is not None
+                         else "no checkpoint_path, nothing saved")
+                print(f"training interrupted at env step {self.agent.num_steps:,}: {saved}", flush=True)
+            self.progress.close(self.agent, self.history)
+            return True
+
+
+def one_blas_thread() -> contextlib.AbstractContextManager:
+    """One BLAS thread from now until the returned context exits, unless the user chose a thread
+    count with OPENBLAS_NUM_THREADS or OMP_NUM_THREADS.
+
+    NOTE: the matrices here are tiny (a batch of 64 by a few hundred units), so a second BLAS
+    thread only spins against the env and the other processes; docs/benchmarks.md measures it.
+    threadpoolctl changes the running library's setting, so it works whenever NumPy was imported
+    (an environment variable is read once, when NumPy loads)."""
+    if "OPENBLAS_NUM_THREADS" in os.environ or "OMP_NUM_THREADS" in os.environ:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")  # set now; restored when the context exits
 
 
 def check_checkpoint_arguments(path: str | os.PathLike | None, every: int | None) -> None:
