@@ -123,7 +123,7 @@ def test_ablation_demo_runs_its_rows_and_writes_table_and_figure(tmp_path, monke
 def test_minatar_demo_learns_from_the_grid_and_draws_it(tmp_path, monkeypatch):
     pytest.importorskip("minatar")  # the minatar extra
     monkeypatch.setenv("MPLBACKEND", "Agg")
-    result = _main("minatar.py")(["--steps", "1200", "--learning-starts", "300", "--eval-every", "600",
+    result = _main("pixels.py")(["--steps", "1200", "--learning-starts", "300", "--eval-every", "600",
                                   "--eval-episodes", "2", "--buffer-size", "2000", "--out", str(tmp_path),
                                   "--verbose", "0"])
     for name in ("learning_curve.png", "filters.png", "minatar.gif", "agent.npz", "policy.npz", "history.csv"):
@@ -139,7 +139,7 @@ def test_minatar_speed_times_minidqn_and_says_when_torch_is_missing(monkeypatch,
     real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *args: None if name == "torch"
                         else real_find_spec(name, *args))
-    rows = _main("minatar_speed.py")(["--frames", "60", "--warmup", "40", "--rounds", "2"])
+    rows = _main("pixels_speed.py")(["--frames", "60", "--warmup", "40", "--rounds", "2"])
     assert [row["round"] for row in rows] == [1, 2] and all(row["minidqn_fps"] > 0 for row in rows)
     assert all("torch_fps" not in row for row in rows)
     assert "torch is not installed" in capsys.readouterr().out
@@ -148,7 +148,7 @@ def test_minatar_speed_times_minidqn_and_says_when_torch_is_missing(monkeypatch,
 def test_minatar_speed_times_the_pytorch_twin_when_torch_is_installed(capsys):
     pytest.importorskip("minatar")
     pytest.importorskip("torch")
-    (row,) = _main("minatar_speed.py")(["--frames", "60", "--warmup", "40", "--rounds", "1"])
+    (row,) = _main("pixels_speed.py")(["--frames", "60", "--warmup", "40", "--rounds", "1"])
     assert row["torch_fps"] > 0 and row["ratio"] == pytest.approx(row["torch_seconds"] / row["minidqn_seconds"])
     assert "as fast" in capsys.readouterr().out
 
@@ -156,7 +156,7 @@ def test_minatar_speed_times_the_pytorch_twin_when_torch_is_installed(capsys):
 def test_minatar_speed_refuses_a_warmup_shorter_than_a_batch():
     pytest.importorskip("minatar")
     with pytest.raises(SystemExit):
-        _main("minatar_speed.py")(["--warmup", "10"])
+        _main("pixels_speed.py")(["--warmup", "10"])
 
 
 def test_pictures_draws_every_picture_from_short_runs(tmp_path, monkeypatch):

@@ -104,6 +104,14 @@ def test_no_demo_imports_another_demo():
         assert not imported & demos, f"demos/{path.name} imports another demo: {sorted(imported & demos)}"
 
 
+def test_no_demo_hides_a_package_of_the_same_name():
+    """`python demos/X.py` puts demos/ first on sys.path, where X.py would hide an installed package X."""
+    import importlib.util
+
+    hidden = sorted(path.stem for path in (ROOT / "demos").glob("*.py") if importlib.util.find_spec(path.stem))
+    assert not hidden, f"demos named like an importable package: {hidden}"
+
+
 def code_lines(source: str, start: int, end: int) -> int:
     """Lines start..end (1-based, inclusive) that hold code: not blank, not only a comment, not a docstring."""
     docstrings = set()

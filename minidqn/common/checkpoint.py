@@ -3,7 +3,7 @@
 This module knows archives, not agents. Whoever holds state turns it into `(meta, arrays)`:
 plain JSON values, and NumPy arrays by name (a network, an optimizer, a replay buffer each have
 `state()` and `load_state(meta, arrays)`). An agent gathers its parts with `pack`, adds its
-config and counters, and calls `write_checkpoint` with its format tag ("minidqn.DQNAgent/4");
+config and counters, and calls `write_checkpoint` with its format tag ("minidqn.DQNAgent/6");
 `read_checkpoint` gives the contents back, upgraded through the agent's own upgrade functions
 from an older version or refused, and `load_parts` hands each part its share. The file is read with
 `np.load(..., allow_pickle=False)`, so opening one never runs code; anything that cannot be
@@ -70,7 +70,7 @@ def non_finite(arrays: Mapping[str, np.ndarray]) -> list[str]:
 
 # --- writing -----------------------------------------------------------------------------------
 def write_checkpoint(path: str | os.PathLike, tag: str, meta: dict, arrays: dict[str, np.ndarray]) -> None:
-    """Write `arrays` and the JSON `meta` (with `tag`, such as "minidqn.DQNAgent/4", added as its
+    """Write `arrays` and the JSON `meta` (with `tag`, such as "minidqn.DQNAgent/6", added as its
     "format") as one .npz at exactly `path`, atomically: `path` holds either the previous file or
     the complete new one, never a mixture, even if the process is interrupted or killed while
     writing.

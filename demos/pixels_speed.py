@@ -13,8 +13,8 @@ loss; its replay memory is the same uint8 NumPy ring as minidqn's, so the compar
 learning step. It runs only if torch is installed; minidqn never depends on it.
 
     pip install -e ".[minatar]"          # and `pip install torch` for the comparison
-    python demos/minatar_speed.py        # Breakout, 10,000 learning frames, 3 rounds
-    python demos/minatar_speed.py --game space_invaders --frames 5000 --rounds 1
+    python demos/pixels_speed.py        # Breakout, 10,000 learning frames, 3 rounds
+    python demos/pixels_speed.py --game space_invaders --frames 5000 --rounds 1
 
 Results: docs/pixels.md.
 """
@@ -23,12 +23,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import sys
 import time
-from pathlib import Path
-
-# NOTE: as in demos/minatar.py: this folder holds minatar.py, which would hide the minatar package.
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
 
 import numpy as np
 

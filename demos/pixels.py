@@ -1,10 +1,10 @@
 """DQN learning a MinAtar game from its screen, with a convolution written by hand.
 
     pip install -e ".[minatar]"
-    python demos/minatar.py                                 # Breakout, all six actions, 400,000 frames
-    python demos/minatar.py --game space_invaders --steps 100000
-    python demos/minatar.py --minimal-actions               # MinAtar/Breakout-v1: the game's own actions
-    python demos/minatar.py --lr 1e-3 --conv-layers 16x3 16x3   # any DQNConfig field
+    python demos/pixels.py                                 # Breakout, all six actions, 400,000 frames
+    python demos/pixels.py --game space_invaders --steps 100000
+    python demos/pixels.py --minimal-actions               # MinAtar/Breakout-v1: the game's own actions
+    python demos/pixels.py --lr 1e-3 --conv-layers 16x3 16x3   # any DQNConfig field
 
 MinAtar (Young & Tian, 2019) keeps five Atari games' mechanics on a 10×10 grid with one boolean
 channel per kind of object (Breakout: paddle, ball, trail, brick), so the agent reads the screen
@@ -21,12 +21,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import sys
 from pathlib import Path
-
-# NOTE: `python demos/minatar.py` puts this file's folder first on sys.path, where this file,
-# minatar.py, would hide the minatar package that the games come from; so that folder leaves it.
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
 
 from minidqn import DQNAgent
 from minidqn.agents.config import DQNConfig
