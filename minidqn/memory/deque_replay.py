@@ -19,6 +19,7 @@ import numpy as np
 from minidqn.memory.ring import (
     Batch,
     Transition,
+    check_batch,
     check_capacity,
     check_rows,
     row_fields,
@@ -57,10 +58,7 @@ class ReplayBuffer:
     def sample(self, batch_size: int, rng: np.random.Generator) -> Batch:
         """B transitions drawn uniformly, with replacement, as the ring draws them: positions are
         the deque's indices (0 the oldest)."""
-        if len(self) == 0:
-            raise ValueError("cannot sample from an empty replay buffer")
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
+        check_batch(len(self), batch_size)
         indices = rng.integers(0, len(self), size=batch_size)  # (B,)
         # itemgetter does the B lookups in one C call; alone, itemgetter(i) returns one row, not a tuple.
         picked = operator.itemgetter(*indices.tolist())(self.memory) if batch_size > 1 else (self.memory[indices[0]],)

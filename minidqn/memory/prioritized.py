@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minidqn.memory.ring import Batch, RingReplayBuffer, row_fields
+from minidqn.memory.ring import Batch, RingReplayBuffer, check_batch, row_fields
 from minidqn.memory.sum_tree import SumTree
 
 
@@ -57,10 +57,7 @@ class PrioritizedReplayBuffer(RingReplayBuffer):
         """B transitions drawn with probability P(i), as a Batch whose positions are their storage
         rows (for update_priorities) and whose weights are wᵢ = (N·P(i))^(−β) / maxⱼ wⱼ: (B,) in
         the buffer's dtype."""
-        if len(self) == 0:
-            raise ValueError("cannot sample from an empty replay buffer")
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
+        check_batch(len(self), batch_size)
         if not 0.0 <= beta <= 1.0:
             raise ValueError(f"beta must be in [0, 1], got {beta!r}")
         positions = self.tree.find(rng.random(batch_size) * self.tree.total)  # (B,) storage rows

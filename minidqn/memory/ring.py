@@ -94,6 +94,14 @@ def check_actions_and_ends(actions: np.ndarray, terminated: np.ndarray) -> None:
         raise ValueError("the terminated column must hold 0 or 1")
 
 
+def check_batch(size: int, batch_size: int) -> None:
+    """ValueError unless a memory of `size` transitions can give a batch of `batch_size`."""
+    if size == 0:
+        raise ValueError("cannot sample from an empty replay buffer")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
+
+
 def check_capacity(capacity) -> int:
     if not (isinstance(capacity, (int, np.integer)) and capacity >= 1):
         raise ValueError(f"capacity must be a positive integer, got {capacity!r}")
@@ -150,10 +158,7 @@ class RingReplayBuffer:
 
     def sample(self, batch_size: int, rng: np.random.Generator) -> Batch:
         """B transitions drawn uniformly, with replacement: a Batch of fresh arrays (weights None)."""
-        if len(self) == 0:
-            raise ValueError("cannot sample from an empty replay buffer")
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
+        check_batch(len(self), batch_size)
         positions = self.positions(rng.integers(0, self.size, size=batch_size))  # (B,)
         return Batch(*row_fields(self._gather(positions), self.obs_dim), positions)
 
