@@ -68,7 +68,8 @@ def main(argv=None) -> dict:
     target = 0.95 * limit if args.max_episode_steps is not None else None
     print(f"{env_id}: the episode is truncated after {limit} steps.")
     summary = train_new(env_id, config, steps, args.seed, args.out, target, args.max_episode_steps, args.eval_every,
-                        eval_episodes, verbose=args.verbose, source=preset.source)
+                        eval_episodes, verbose=args.verbose, source=preset.source,
+                        overwrite=True)  # running the demo again replaces its own earlier run
     print(f"(A return of {limit} means the pole never fell: the TimeLimit truncated the episode.)")
     if keras_rl:
         print("The tutorial's budget of 5,000 steps is short for DQN. Measured over seeds 0-9 "

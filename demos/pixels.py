@@ -61,7 +61,7 @@ def main(argv=None) -> dict:
     print(f"{env_id}: observations {env.observation_space.shape} booleans, {env.action_space.n} actions")
     summary = train_new(env_id, config, steps, args.seed, out, eval_every=eval_every,
                         eval_episodes=args.eval_episodes, checkpoint_every=50_000, verbose=args.verbose,
-                        source=preset.source)
+                        source=preset.source, overwrite=True)  # running the demo again replaces its own run
 
     from minidqn.pictures import (
         plotting,  # matplotlib only once there is something to draw

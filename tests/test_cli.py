@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -125,8 +126,8 @@ def test_an_env_without_a_reward_threshold_reports_returns_and_no_verdict(tmp_pa
     text = capsys.readouterr().out
     assert summary["solved"] is None and summary["target"] is None and "no reward threshold" in text
     assert "SOLVED" not in text and "not solved" not in text
-    given = run(["train", "minidqn-test/NoThreshold-v0", "--steps", "400", "--out", str(tmp_path), "--target", "1",
-                 *TINY])
+    given = run(["train", "minidqn-test/NoThreshold-v0", "--steps", "400", "--out", str(tmp_path / "given"),
+                 "--target", "1", *TINY])
     assert given["solved"] is True  # every return of 20 steps is at least 1
 
 
@@ -232,3 +233,62 @@ def test_every_preset_names_a_registered_env_and_fits_its_spaces():
         env = gym.make(env_id)
         DQNAgent(env.observation_space, env.action_space, preset.config)  # the network fits the env
     assert preset_for("NoPreset-v0").config == DQNConfig() and preset_for("NoPreset-v0").name == "defaults"
+
+
+# --- a run folder keeps what it holds --------------------------------------------------------------
+def test_train_refuses_a_folder_that_holds_a_run_unless_told_to_overwrite(tmp_path):
+    folder = tmp_path / "run"
+    run(["train", "CartPole-v1", "--steps", "300", "--out", str(folder), *TINY])
+    before = {name: (folder / name).read_bytes() for name in ("history.csv", "agent.npz", "run.json")}
+    with pytest.raises(SystemExit, match="holds a run already .*--overwrite"):
+        run(["train", "CartPole-v1", "--steps", "300", "--out", str(folder), "--seed", "1", *TINY])
+    assert {name: (folder / name).read_bytes() for name in before} == before  # nothing touched
+    run(["train", "CartPole-v1", "--steps", "300", "--out", str(folder), "--seed", "1", "--overwrite", *TINY])
+    assert json.loads((folder / "run.json").read_text())["seed"] == 1
+
+
+def test_an_overwrite_that_fails_before_training_leaves_the_old_run(tmp_path):
+    folder = tmp_path / "run"
+    run(["train", "CartPole-v1", "--steps", "300", "--out", str(folder), *TINY])
+    before = (folder / "history.csv").read_bytes()
+    with pytest.raises(SystemExit):  # the agent cannot be made: Pendulum's actions are not Discrete
+        run(["train", "Pendulum-v1", "--steps", "300", "--out", str(folder), "--overwrite", *TINY])
+    assert (folder / "history.csv").read_bytes() == before
+
+
+@pytest.mark.parametrize("out", ["", ".", "FILE"])
+def test_train_refuses_an_out_that_is_no_folder_of_its_own(out, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "FILE").write_text("not a folder")
+    (tmp_path / "history.csv").write_text("someone's records")
+    with pytest.raises(SystemExit, match="--out"):
+        run(["train", "CartPole-v1", "--steps", "300", "--out", out, *TINY])
+    assert (tmp_path / "history.csv").read_text() == "someone's records"
+
+
+@pytest.mark.parametrize("failing", ["history.csv", "evaluations.csv"])
+def test_resume_replaces_its_records_whole_or_not_at_all(failing, tmp_path, monkeypatch):
+    """A disk that fills while the records are rewritten leaves the old files whole (in place, the
+    rewrite would have cut history.csv short)."""
+    from minidqn.common import checkpoint
+
+    folder = tmp_path / "run"
+    run(["train", "CartPole-v1", "--steps", "400", "--out", str(folder), *TINY])
+    before = {name: (folder / name).read_bytes() for name in ("history.csv", "evaluations.csv")}
+    write_atomically = checkpoint.write_atomically
+
+    def disk_full_halfway(path, write):
+        if Path(path).name != failing:
+            return write_atomically(path, write)
+
+        def write_half(f):
+            f.write(b"episode,return\n1,")
+            raise OSError(28, "No space left on device")
+        write_atomically(path, write_half)
+
+    monkeypatch.setattr(checkpoint, "write_atomically", disk_full_halfway)
+    monkeypatch.setattr("minidqn.training.history.write_atomically", disk_full_halfway)
+    with pytest.raises(OSError, match="No space"):
+        run(["resume", str(folder), "--steps", "200"])
+    assert (folder / failing).read_bytes() == before[failing]
+    assert sorted(p.name for p in folder.iterdir() if p.suffix == ".tmp") == []  # no half-written leftovers

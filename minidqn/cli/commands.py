@@ -47,7 +47,7 @@ def command_train(args: argparse.Namespace) -> dict:
     return train_new(args.env_id, config_from_args(args, preset.config), args.steps or preset.steps, args.seed,
                      args.out or Path("runs") / args.env_id.replace("/", "_"), args.target, args.max_episode_steps,
                      args.eval_every or preset.eval_every, args.eval_episodes, args.checkpoint_every, args.verbose,
-                     source=preset.source)
+                     source=preset.source, overwrite=args.overwrite)
 
 
 
@@ -96,6 +96,7 @@ def build_parser(env_id: str | None = None) -> argparse.ArgumentParser:
                        + (f", {preset.steps:,}" if preset else "") + ")")
     train.add_argument("--seed", type=_non_negative, default=0)
     train.add_argument("--out", type=Path, help="run folder (default: runs/ENV_ID)")
+    train.add_argument("--overwrite", action="store_true", help="replace the run the folder holds already")
     train.add_argument("--target", type=float, help="mean greedy return that counts as solved "
                        "(default: the env's reward threshold, if it has one)")
     train.add_argument("--max-episode-steps", "--max_episode_steps", type=_positive, help="change the env's time limit")

@@ -9,6 +9,7 @@ line (minidqn.cli.commands) and the demos work through these functions.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import time
 from dataclasses import asdict
@@ -108,18 +109,23 @@ def train_run(agent: DQNAgent, run: dict, out: Path, steps: int, verbose: int = 
 
 def train_new(env_id: str, config: DQNConfig, steps: int, seed: int, out: Path, target: float | None = None,
               max_episode_steps: int | None = None, eval_every: int = 5_000, eval_episodes: int = 20,
-              checkpoint_every: int | None = 10_000, verbose: int = 1, source: str = "the settings given") -> dict:
-    """A new agent trained on `env_id` into the run folder `out` (train_run): what `minidqn train` does."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+              checkpoint_every: int | None = 10_000, verbose: int = 1, source: str = "the settings given",
+              overwrite: bool = False) -> dict:
+    """A new agent trained on `env_id` into the run folder `out` (train_run): what `minidqn train` does.
+    A folder that holds a run already is refused unless `overwrite`; then its run is removed only
+    once the env and the new agent have been made."""
+    out = check_out_folder(Path(out), overwrite)
     env = make_env(env_id, max_episode_steps)
     agent = DQNAgent(env.observation_space, env.action_space, config, seed=seed)
     run = {"env_id": env_id, "seed": seed, "max_episode_steps": max_episode_steps, "target": target,
            "eval_every": eval_every, "eval_episodes": eval_episodes, "checkpoint_every": checkpoint_every,
            "config": asdict(config)}
-    (out / "run.json").write_text(json.dumps(run, indent=1) + "\n")
-    for name in ("history.csv", "evaluations.csv"):  # a new run in an old folder starts new records
+    # NOTE: only now, with the env and the agent made, is an old run in the folder replaced.
+    out.mkdir(parents=True, exist_ok=True)
+    for name in RUN_FILES:
         (out / name).unlink(missing_ok=True)
+    text = json.dumps(run, indent=1) + "\n"
+    checkpoint.write_atomically(out / "run.json", lambda f: f.write(text.encode()))
     target = reward_target(env, target)
     print(f"{env_id}, from {source}; {steps:,} env steps, seed {seed}; "
           + (f"solved means a greedy mean ≥ {target:g}" if target is not None else "no reward threshold: "
@@ -140,12 +146,11 @@ def resume_run(path: Path, steps: int, verbose: int = 1) -> dict:
     for i in range(len(history)):
         if history.episode[i] <= agent.num_episodes:
             kept.append(history[i])
-    kept.to_csv(out / "history.csv")
+    kept.to_csv(out / "history.csv")  # replaced whole: a kill or a full disk leaves the old file
     rows = [r for r in read_evaluations(out) if r[0] <= agent.num_steps]
-    (out / "evaluations.csv").unlink(missing_ok=True)
-    evaluations = _CSVRows(out / "evaluations.csv", EVALUATION_COLUMNS)
-    for row in rows:
-        evaluations.write(row)
+    text = io.StringIO(newline="")
+    csv.writer(text).writerows([EVALUATION_COLUMNS, *([float(v) for v in row] for row in rows)])
+    checkpoint.write_atomically(out / "evaluations.csv", lambda f: f.write(text.getvalue().encode()))
     print(f"resuming {run['env_id']} at env step {agent.num_steps:,} for {steps:,} more")
     return train_run(agent, run, out, steps, verbose)
 
@@ -208,6 +213,24 @@ def load_policy(path: Path) -> tuple[GreedyPolicy, dict]:
     run_json = path.parent / "run.json"
     return policy, json.loads(run_json.read_text()) if run_json.exists() else {}
 
+
+
+RUN_FILES = ("run.json", "agent.npz", "policy.npz", "history.csv", "evaluations.csv", "learning_curve.png",
+             "summary.json")  # what a run folder holds
+
+
+def check_out_folder(out: Path, overwrite: bool) -> Path:
+    """`out` if a new run may be written there: a folder of its own, not the current folder, not a
+    file, and holding no run unless `overwrite`; a ValueError naming `--out` otherwise."""
+    if str(out) in ("", ".") or out.resolve() == Path.cwd().resolve() or out.resolve() == Path(out.anchor or "/"):
+        raise ValueError(f"--out {str(out)!r} is not a run folder of its own; name one, like runs/cartpole")
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file, not a folder")
+    held = [name for name in RUN_FILES if (out / name).exists()]
+    if held and not overwrite:
+        raise ValueError(f"--out {out} holds a run already ({', '.join(held)}); pass --overwrite to replace it, "
+                         f"or `minidqn resume {out} --steps N` to train it on")
+    return out
 
 
 def run_folder(path: Path) -> tuple[Path, dict]:

@@ -71,19 +71,8 @@ def non_finite(arrays: Mapping[str, np.ndarray]) -> list[str]:
 # --- writing -----------------------------------------------------------------------------------
 def write_checkpoint(path: str | os.PathLike, tag: str, meta: dict, arrays: dict[str, np.ndarray]) -> None:
     """Write `arrays` and the JSON `meta` (with `tag`, such as "minidqn.DQNAgent/6", added as its
-    "format") as one .npz at exactly `path`, atomically: `path` holds either the previous file or
-    the complete new one, never a mixture, even if the process is interrupted or killed while
-    writing.
-
-    1. Write everything to a temporary file of its own in the same folder (so that step 3 is a
-       rename within one file system, which POSIX makes atomic; a random name, so that two
-       threads or processes saving at once never share one).
-    2. Flush Python's buffer and fsync, so the bytes are on the disk, not only in the OS cache.
-    3. os.replace the temporary file onto `path`, then fsync the folder so the rename is durable.
-    If any step fails (a full disk, a KeyboardInterrupt), the temporary file is removed and the
-    error propagates; `path` is untouched. If `path` is a symbolic link, the file it points to is
-    replaced and the link kept; an existing file keeps its permissions.
-    """
+    "format") as one .npz at exactly `path`, atomically (`write_atomically`). A diverged state
+    (NaN or inf in an array) is refused before anything is written."""
     if _TAG.fullmatch(tag) is None:
         raise ValueError(f"tag must look like 'minidqn.<Agent>/<version>', got {tag!r}")
     meta = {"format": tag, **meta}
@@ -94,18 +83,36 @@ def write_checkpoint(path: str | os.PathLike, tag: str, meta: dict, arrays: dict
         raise ValueError(f"refusing to write {os.fspath(path)}: {', '.join(bad)} hold NaN or inf values; "
                          "the file there is left as it was")
     record = np.array(json.dumps(meta, allow_nan=False))  # NaN or inf is no JSON: a ValueError here
+    # A file object, not a name: np.savez would append ".npz" to a name.
+    write_atomically(path, lambda f: np.savez(f, meta=record, **arrays))
+
+
+def write_atomically(path: str | os.PathLike, write: Callable) -> None:
+    """Call `write(f)` on a binary file that becomes exactly `path`, atomically: `path` holds
+    either the previous file or the complete new one, never a mixture, even if the process is
+    interrupted or killed while writing (checkpoints, and records rewritten whole).
+
+    1. Write everything to a temporary file of its own in the same folder (so that step 3 is a
+       rename within one file system, which POSIX makes atomic; a random name, so that two
+       threads or processes saving at once never share one).
+    2. Flush Python's buffer and fsync, so the bytes are on the disk, not only in the OS cache.
+    3. os.replace the temporary file onto `path`, then fsync the folder so the rename is durable.
+    If any step fails (a full disk, a KeyboardInterrupt), the temporary file is removed and the
+    error propagates; `path` is untouched. If `path` is a symbolic link, the file it points to is
+    replaced and the link kept; an existing file keeps its permissions.
+    """
     path = checked_target(path)  # through a symlink to its file: the rename must not replace the link
     fd, tmp = create_temporary(path)
     try:
-        with open(fd, "wb") as f:  # a file object: np.savez would append ".npz" to a name
-            np.savez(f, meta=record, **arrays)
+        with open(fd, "wb") as f:
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         with contextlib.suppress(FileNotFoundError):  # a new file keeps the mode the umask gave it
             os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
         os.replace(tmp, path)
     # NOTE: BaseException, not Exception: a Ctrl-C arriving mid-write must also remove the
-    # half-written temporary file (the checkpoint at `path` is safe either way).
+    # half-written temporary file (the file at `path` is safe either way).
     except BaseException:
         with contextlib.suppress(OSError):
             os.remove(tmp)

@@ -9,8 +9,11 @@ file back, for plotting a saved run.
 from __future__ import annotations
 
 import csv
+import io
 import os
 from dataclasses import astuple, dataclass, field, fields
+
+from minidqn.common.checkpoint import write_atomically
 
 
 @dataclass(frozen=True)
@@ -73,11 +76,13 @@ class History:
             getattr(self, name).extend(getattr(other, name))
 
     def to_csv(self, path: str | os.PathLike) -> None:
-        """Write a header row of column names, then one row per episode."""
-        with open(path, "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(COLUMNS)
-            writer.writerows(zip(*(getattr(self, name) for name in COLUMNS)))
+        """Write a header row of column names, then one row per episode, atomically: a file
+        already at `path` is replaced whole or left as it was, never cut short."""
+        text = io.StringIO(newline="")
+        writer = csv.writer(text)
+        writer.writerow(COLUMNS)
+        writer.writerows(zip(*(getattr(self, name) for name in COLUMNS)))
+        write_atomically(path, lambda f: f.write(text.getvalue().encode()))
 
     @classmethod
     def from_csv(cls, path: str | os.PathLike) -> History:
