@@ -14,7 +14,7 @@ from minidqn import DQNAgent, DQNConfig
 from minidqn.agents.policy import GreedyPolicy
 from minidqn.cli.commands import build_parser, run
 from minidqn.cli.presets import PRESETS, preset_for
-from minidqn.cli.run_folder import register_minatar
+from minidqn.cli.run_json import register_minatar
 from minidqn.training.history import History
 
 TINY = ["--learning-starts", "100", "--eval-every", "300", "--eval-episodes", "3", "--verbose", "0"]
@@ -292,3 +292,45 @@ def test_resume_replaces_its_records_whole_or_not_at_all(failing, tmp_path, monk
         run(["resume", str(folder), "--steps", "200"])
     assert (folder / failing).read_bytes() == before[failing]
     assert sorted(p.name for p in folder.iterdir() if p.suffix == ".tmp") == []  # no half-written leftovers
+
+
+# --- a run folder is data ------------------------------------------------------------------------
+def test_an_env_id_in_run_json_is_never_imported(tmp_path, monkeypatch):
+    """A run folder that ships a Python file and names it in run.json: evaluate refuses, imports nothing."""
+    folder = tmp_path / "run"
+    run(["train", "CartPole-v1", "--steps", "300", "--out", str(folder), *TINY])
+    (folder / "planted.py").write_text("import pathlib\npathlib.Path(__file__).with_name('RAN').write_text('x')\n")
+    settings = json.loads((folder / "run.json").read_text())
+    (folder / "run.json").write_text(json.dumps({**settings, "env_id": "planted:CartPole-v1"}))
+    monkeypatch.syspath_prepend(str(folder))
+    for command in (["evaluate", str(folder)], ["resume", str(folder), "--steps", "10"]):
+        with pytest.raises(SystemExit, match="names a module to import.*--env-id"):
+            run(command)
+    assert not (folder / "RAN").exists()
+    returns = run(["evaluate", str(folder), "--episodes", "2", "--env-id", "CartPole-v1"])  # the user's own choice
+    assert len(returns) == 2
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"max_episode_steps": -1}, "max_episode_steps must be a positive integer"),
+    ({"target": "nan"}, "target must be a finite number"),
+    ({"eval_every": 0}, "eval_every must be a positive integer"),
+    ({"env_id": "NoSuchEnv-v9"}, "not a registered gymnasium env"),
+    ({"env_id": 7}, "env_id must be a gymnasium id"),
+])
+def test_run_json_values_are_checked_and_named(change, message, tmp_path):
+    folder = tmp_path / "run"
+    run(["train", "CartPole-v1", "--steps", "300", "--out", str(folder), *TINY])
+    settings = json.loads((folder / "run.json").read_text())
+    (folder / "run.json").write_text(json.dumps({**settings, **change}))
+    with pytest.raises(SystemExit, match=f"run.json.*{message}"):
+        run(["resume", str(folder), "--steps", "10"])
+
+
+@pytest.mark.parametrize("contents", [b'{"env_id": "CartPole-v1", "seed"', b"[1, 2]", b"\xff\xfe not text"])
+def test_a_broken_run_json_is_one_clear_error(contents, tmp_path):
+    folder = tmp_path / "run"
+    run(["train", "CartPole-v1", "--steps", "300", "--out", str(folder), *TINY])
+    (folder / "run.json").write_bytes(contents)
+    with pytest.raises(SystemExit, match="run.json"):
+        run(["evaluate", str(folder)])

@@ -52,7 +52,7 @@ def command_train(args: argparse.Namespace) -> dict:
 
 
 def command_resume(args: argparse.Namespace) -> dict:
-    return resume_run(args.path, args.steps, args.verbose)
+    return resume_run(args.path, args.steps, args.verbose, args.env_id)
 
 
 # --- evaluate, record, plot --------------------------------------------------------------------
@@ -114,6 +114,7 @@ def build_parser(env_id: str | None = None) -> argparse.ArgumentParser:
     resume.add_argument("path", type=Path, help="the run folder (or its agent.npz)")
     resume.add_argument("--steps", type=_positive, required=True, help="env steps to train on")
     resume.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1)
+    resume.add_argument("--env-id", "--env_id", help="the env (default: the run's, if gymnasium has it registered)")
 
     evaluate = commands.add_parser("evaluate", help="greedy returns of a saved agent or policy")
     evaluate.add_argument("path", type=Path, help="a run folder, an agent.npz or a policy.npz")

@@ -21,6 +21,7 @@ import numpy as np
 from minidqn.agents.config import DQNConfig
 from minidqn.agents.dqn import DQNAgent
 from minidqn.agents.policy import GreedyPolicy
+from minidqn.cli.run_json import read_run_json, register_minatar, registered_env_id
 from minidqn.common import checkpoint
 from minidqn.training.evaluation import (
     EvaluateEvery,
@@ -47,18 +48,6 @@ def make_env(env_id: str, max_episode_steps: int | None = None, render_mode: str
     if isinstance(env.observation_space, gym.spaces.Discrete):
         env = gym.wrappers.FlattenObservation(env)
     return env
-
-
-def register_minatar() -> None:
-    """Register MinAtar's games with gymnasium (MinAtar/Breakout-v0 ...), once; SystemExit naming
-    the extra to install if the minatar package is missing."""
-    if "MinAtar/Breakout-v0" in gym.registry:
-        return
-    try:
-        import minatar.gym
-    except ImportError:
-        raise SystemExit("MinAtar's games need the minatar package: pip install -e \".[minatar]\"") from None
-    minatar.gym.register_envs()
 
 
 def reward_target(env: gym.Env, target: float | None) -> float | None:
@@ -135,9 +124,11 @@ def train_new(env_id: str, config: DQNConfig, steps: int, seed: int, out: Path, 
 
 
 
-def resume_run(path: Path, steps: int, verbose: int = 1) -> dict:
-    """The agent of the run folder at `path` trained `steps` more env steps, its records continued."""
+def resume_run(path: Path, steps: int, verbose: int = 1, env_id: str | None = None) -> dict:
+    """The agent of the run folder at `path` trained `steps` more env steps, its records continued;
+    on `env_id` if given (the user's choice), else on the registered env run.json names."""
     out, run = run_folder(path)
+    run = {**run, "env_id": env_id_of(env_id, run, out)}
     agent = DQNAgent.load(out / "agent.npz")
     # NOTE: after a crash the records run past the last checkpoint; the resumed agent replays
     # those episodes, so the rows it is about to write again are dropped first.
@@ -190,14 +181,14 @@ def plot_run(folder: Path, path: Path | None = None) -> Path:
     from minidqn.pictures.plotting import plot_learning_curve
 
     history = History.from_csv(folder / "history.csv")
-    run = json.loads((folder / "run.json").read_text()) if (folder / "run.json").exists() else {}
+    run = read_run_json(folder)
     rows = read_evaluations(folder)
     evaluations = [(int(r[0]), r[1]) for r in rows]
     values = [(int(r[0]), r[2], r[3]) for r in rows]
     target = run.get("target")
-    if target is None and "env_id" in run:
-        spec = gym.spec(run["env_id"])
-        target = spec.reward_threshold
+    if target is None and "env_id" in run:  # the threshold gymnasium has registered, if any: nothing imported
+        spec = gym.registry.get(str(run["env_id"]).split(":")[-1])
+        target = spec.reward_threshold if spec is not None else None
     path = path or folder / "learning_curve.png"
     plot_learning_curve(history, path, evaluations, target, values=values,
                         title=f"DQN on {run.get('env_id', folder.name)}, seed {run.get('seed', '?')}")
@@ -210,8 +201,7 @@ def load_policy(path: Path) -> tuple[GreedyPolicy, dict]:
         path = path / "policy.npz" if (path / "policy.npz").exists() else path / "agent.npz"
     kind = checkpoint.kind_of(path)
     policy = GreedyPolicy.load(path) if kind == "GreedyPolicy" else DQNAgent.load(path).policy()
-    run_json = path.parent / "run.json"
-    return policy, json.loads(run_json.read_text()) if run_json.exists() else {}
+    return policy, read_run_json(path.parent)
 
 
 
@@ -237,14 +227,17 @@ def run_folder(path: Path) -> tuple[Path, dict]:
     folder = path.parent if path.suffix == ".npz" else path
     if not (folder / "run.json").exists():
         raise FileNotFoundError(f"{folder} holds no run.json: resume needs a folder written by `minidqn train`")
-    return folder, json.loads((folder / "run.json").read_text())
+    return folder, read_run_json(folder)
 
 
 def env_id_of(given: str | None, run: dict, path) -> str:
-    """The env to act in: --env-id, else the one run.json beside `path` names."""
-    if given is None and "env_id" not in run:
+    """The env to act in: --env-id as the user typed it, else the one run.json beside `path` names,
+    which must be registered with gymnasium (nothing read from a folder is imported)."""
+    if given is not None:
+        return given
+    if "env_id" not in run:
         raise ValueError(f"no run.json beside {path} says which env it was trained on: give --env-id")
-    return given or run["env_id"]
+    return registered_env_id(run["env_id"], Path(path) / "run.json" if Path(path).is_dir() else Path(path).parent / "run.json")
 
 
 class _CSVRows:
