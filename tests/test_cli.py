@@ -334,3 +334,58 @@ def test_a_broken_run_json_is_one_clear_error(contents, tmp_path):
     (folder / "run.json").write_bytes(contents)
     with pytest.raises(SystemExit, match="run.json"):
         run(["evaluate", str(folder)])
+
+
+# --- what the command line says is true ------------------------------------------------------------
+def test_plot_draws_the_file_it_is_given_and_takes_a_run_folder(tmp_path):
+    from minidqn.training.history import History
+
+    folder = tmp_path / "run"
+    run(["train", "CartPole-v1", "--steps", "400", "--out", str(folder), *TINY])
+    assert run(["plot", str(folder), "--out", str(tmp_path / "folder.png")]).exists()
+    other = History.from_csv(folder / "history.csv")
+    short = History()
+    short.append(other[0])
+    short.to_csv(folder / "other.csv")
+    drawn = {}
+    from minidqn.pictures import plotting
+
+    original = plotting.plot_learning_curve
+    plotting.plot_learning_curve = lambda history, path, *rest, **kw: drawn.setdefault("rows", len(history)) or \
+        original(history, path, *rest, **kw)
+    try:
+        run(["plot", str(folder / "other.csv"), "--out", str(tmp_path / "other.png")])
+    finally:
+        plotting.plot_learning_curve = original
+    assert drawn["rows"] == 1  # other.csv's one row, not history.csv's
+
+
+def test_resume_trains_on_from_the_checkpoint_it_is_given(tmp_path, capsys):
+    folder = tmp_path / "run"
+    run(["train", "CartPole-v1", "--steps", "400", "--out", str(folder), *TINY])
+    agent = DQNAgent.load(folder / "agent.npz")
+    agent.num_steps = 123  # a different checkpoint: the counter tells which one was loaded
+    agent.save(tmp_path / "backup.npz")
+    import shutil
+
+    shutil.copy(tmp_path / "backup.npz", folder / "backup.npz")
+    summary = run(["resume", str(folder / "backup.npz"), "--steps", "50", "--verbose", "0"])
+    assert summary["env_steps"] == 123 + 50 and "from " + str(folder / "backup.npz") in capsys.readouterr().out
+
+
+def test_evaluate_says_what_it_read_and_refuses_a_policy_older_than_its_agent(tmp_path, capsys):
+    folder = tmp_path / "run"
+    run(["train", "CartPole-v1", "--steps", "400", "--out", str(folder), *TINY])
+    run(["evaluate", str(folder), "--episodes", "2"])
+    assert f"reading {folder / 'policy.npz'}" in capsys.readouterr().out
+    os.utime(folder / "policy.npz", (1, 1))  # as a run stopped before its end leaves it
+    with pytest.raises(SystemExit, match="policy.npz is older than .*agent.npz"):
+        run(["evaluate", str(folder)])
+    assert len(run(["evaluate", str(folder / "agent.npz"), "--episodes", "2"])) == 2
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_a_target_that_is_no_finite_number_is_refused(value, capsys):
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["train", "CartPole-v1", f"--target={value}"])
+    assert "--target: expected a finite number" in capsys.readouterr().err

@@ -5,7 +5,7 @@
     minidqn evaluate runs/acrobot --episodes 50  # greedy returns: mean and std
     minidqn record runs/acrobot --out acrobot.gif
     minidqn resume runs/acrobot --steps 20000    # train on, exactly where it stopped
-    minidqn plot runs/acrobot/history.csv        # the figures again, from the saved record
+    minidqn plot runs/acrobot                    # the figures again, from the saved record
     minidqn presets                              # the tuned starting points
 
 `python -m minidqn` is the same command. A run folder holds agent.npz (the whole agent, to
@@ -17,6 +17,7 @@ summary.json (the final greedy evaluation).
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -70,7 +71,10 @@ def command_record(args: argparse.Namespace) -> float:
 
 
 def command_plot(args: argparse.Namespace) -> Path:
-    out = plot_run(args.path.parent, args.out)
+    if args.path.is_dir():  # a run folder, as every other command takes
+        out = plot_run(args.path, args.out)
+    else:  # a history CSV: exactly that file is drawn
+        out = plot_run(args.path.parent, args.out, history_csv=args.path)
     print(f"wrote {out}")
     return out
 
@@ -97,7 +101,7 @@ def build_parser(env_id: str | None = None) -> argparse.ArgumentParser:
     train.add_argument("--seed", type=_non_negative, default=0)
     train.add_argument("--out", type=Path, help="run folder (default: runs/ENV_ID)")
     train.add_argument("--overwrite", action="store_true", help="replace the run the folder holds already")
-    train.add_argument("--target", type=float, help="mean greedy return that counts as solved "
+    train.add_argument("--target", type=_finite, help="mean greedy return that counts as solved "
                        "(default: the env's reward threshold, if it has one)")
     train.add_argument("--max-episode-steps", "--max_episode_steps", type=_positive, help="change the env's time limit")
     train.add_argument("--eval-every", "--eval_every", type=_positive,
@@ -121,7 +125,7 @@ def build_parser(env_id: str | None = None) -> argparse.ArgumentParser:
     evaluate.add_argument("--episodes", type=_positive, default=20)
     evaluate.add_argument("--seed", type=_non_negative, default=0, help="seeds the first reset")
     evaluate.add_argument("--env-id", "--env_id", help="the env (default: the run's)")
-    evaluate.add_argument("--target", type=float, help="mean return that counts as solved")
+    evaluate.add_argument("--target", type=_finite, help="mean return that counts as solved")
 
     record = commands.add_parser("record", help="an animated GIF of the greedy agent playing one episode")
     record.add_argument("path", type=Path, help="a run folder, an agent.npz or a policy.npz")
@@ -131,7 +135,7 @@ def build_parser(env_id: str | None = None) -> argparse.ArgumentParser:
     record.add_argument("--env-id", "--env_id", help="the env (default: the run's)")
 
     plot = commands.add_parser("plot", help="the learning-curve figure of a saved run")
-    plot.add_argument("path", type=Path, help="the run's history.csv")
+    plot.add_argument("path", type=Path, help="a run folder, or a history CSV")
     plot.add_argument("--out", type=Path, help="the PNG to write (default: beside the CSV)")
 
     commands.add_parser("presets", help="list the tuned presets")
@@ -171,4 +175,11 @@ def _non_negative(text: str) -> int:
     value = int(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected an integer ≥ 0, got {text}")
+    return value
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text}")
     return value

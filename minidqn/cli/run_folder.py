@@ -129,7 +129,8 @@ def resume_run(path: Path, steps: int, verbose: int = 1, env_id: str | None = No
     on `env_id` if given (the user's choice), else on the registered env run.json names."""
     out, run = run_folder(path)
     run = {**run, "env_id": env_id_of(env_id, run, out)}
-    agent = DQNAgent.load(out / "agent.npz")
+    saved = path if path.suffix == ".npz" else out / "agent.npz"  # the file named, if one was
+    agent = DQNAgent.load(saved)
     # NOTE: after a crash the records run past the last checkpoint; the resumed agent replays
     # those episodes, so the rows it is about to write again are dropped first.
     history = History.from_csv(out / "history.csv")
@@ -142,7 +143,8 @@ def resume_run(path: Path, steps: int, verbose: int = 1, env_id: str | None = No
     text = io.StringIO(newline="")
     csv.writer(text).writerows([EVALUATION_COLUMNS, *([float(v) for v in row] for row in rows)])
     checkpoint.write_atomically(out / "evaluations.csv", lambda f: f.write(text.getvalue().encode()))
-    print(f"resuming {run['env_id']} at env step {agent.num_steps:,} for {steps:,} more")
+    print(f"resuming {run['env_id']} from {saved} at env step {agent.num_steps:,} for {steps:,} more; "
+          f"checkpoints go to {out / 'agent.npz'}")
     return train_run(agent, run, out, steps, verbose)
 
 
@@ -176,13 +178,15 @@ def record(path: Path, gif: Path, seed: int = 0, max_steps: int | None = None, e
 
 
 
-def plot_run(folder: Path, path: Path | None = None) -> Path:
-    """Draw folder/learning_curve.png (or `path`) from folder's history.csv and evaluations.csv."""
+def plot_run(folder: Path, path: Path | None = None, history_csv: Path | None = None) -> Path:
+    """Draw folder/learning_curve.png (or `path`) from folder's history.csv (or `history_csv`, a
+    record of the same columns anywhere) and, for the folder's own record, its evaluations.csv."""
     from minidqn.pictures.plotting import plot_learning_curve
 
-    history = History.from_csv(folder / "history.csv")
+    own = history_csv is None or history_csv.resolve() == (folder / "history.csv").resolve()
+    history = History.from_csv(folder / "history.csv" if history_csv is None else history_csv)
     run = read_run_json(folder)
-    rows = read_evaluations(folder)
+    rows = read_evaluations(folder) if own else []
     evaluations = [(int(r[0]), r[1]) for r in rows]
     values = [(int(r[0]), r[2], r[3]) for r in rows]
     target = run.get("target")
@@ -198,7 +202,12 @@ def plot_run(folder: Path, path: Path | None = None) -> Path:
 def load_policy(path: Path) -> tuple[GreedyPolicy, dict]:
     """The greedy policy in a run folder, an agent.npz or a policy.npz, and the run's settings."""
     if path.is_dir():
-        path = path / "policy.npz" if (path / "policy.npz").exists() else path / "agent.npz"
+        policy, agent = path / "policy.npz", path / "agent.npz"
+        if policy.exists() and agent.exists() and policy.stat().st_mtime < agent.stat().st_mtime:
+            raise ValueError(f"{policy} is older than {agent} (a run stopped before its end writes no new policy); "
+                             f"name the file to use: `{agent}` for the agent's latest network, `{policy}` for the older one")
+        path = policy if policy.exists() else agent
+    print(f"reading {path}")
     kind = checkpoint.kind_of(path)
     policy = GreedyPolicy.load(path) if kind == "GreedyPolicy" else DQNAgent.load(path).policy()
     return policy, read_run_json(path.parent)
