@@ -147,3 +147,21 @@ def test_the_agent_with_prioritized_replay_resumes_exactly(tmp_path):
         a.train(gym.make("CartPole-v1"), 300, verbose=0)
     np.testing.assert_array_equal(resumed.online.flat_params, agent.online.flat_params)
     np.testing.assert_array_equal(resumed.buffer.priorities, agent.buffer.priorities)
+
+
+@pytest.mark.parametrize("positions, td_errors", [([0, 1], [1.0, np.nan]), ([0, 1], [np.inf, 1.0]), ([0, 9], [1.0, 1.0]),
+                                                  ([0, 1], [1.0])])
+def test_a_refused_priority_update_changes_nothing(positions, td_errors):
+    buffer = _filled([1.0, 2.0, 3.0])
+    priorities, tree, top = buffer.priorities.copy(), buffer.tree.tree.copy(), buffer.max_priority
+    with pytest.raises(ValueError):
+        buffer.update_priorities(np.array(positions), np.array(td_errors))
+    np.testing.assert_array_equal(buffer.priorities, priorities)
+    np.testing.assert_array_equal(buffer.tree.tree, tree)
+    assert buffer.max_priority == top
+
+
+@pytest.mark.parametrize("alpha, eps", [(np.nan, 1e-6), ("0.5", 1e-6), (0.5, np.inf), (0.5, np.nan)])
+def test_prioritized_parameters_are_range_checked(alpha, eps):
+    with pytest.raises(ValueError, match="alpha|eps"):
+        PrioritizedReplayBuffer(4, alpha=alpha, eps=eps)

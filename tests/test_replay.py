@@ -159,3 +159,12 @@ def test_a_stored_transition_reads_back_by_name(make):
     assert "reward=1.0" in repr(oldest) and "action=0" in repr(oldest)
     with pytest.raises(IndexError):
         buffer.transition(3)
+
+
+@pytest.mark.parametrize("make", [ReplayBuffer, RingReplayBuffer, CompactReplayBuffer])
+@pytest.mark.parametrize("obs", [np.array(["a", "b"]), np.array([1 + 2j, 0]), np.array([None, 1], dtype=object)])
+def test_an_observation_of_no_real_numbers_is_refused_by_name(make, obs):
+    buffer = make(4)
+    with pytest.raises(ValueError, match="real numbers"):
+        buffer.push(obs, 0, 0.0, np.zeros(2), False)
+    assert len(buffer) == 0

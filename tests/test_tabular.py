@@ -351,3 +351,9 @@ def test_tabular_benchmark_runs_end_to_end(tmp_path):
     assert [r["env_id"] for r in results] == ["FrozenLake-v1", "Taxi-v4"]
     assert all("gap" in r and r["run_seconds"] > 0 for r in results)
     assert (tmp_path / "results.json").exists()
+
+
+@pytest.mark.parametrize("low, high", [([-1e308], [1e308]), ([0.0], [1e-320])])
+def test_a_span_float64_cannot_hold_is_refused_not_mapped_to_a_wrong_row(low, high):
+    with pytest.raises(ValueError, match="finite span"):
+        Discretizer(low, high, bins=10)

@@ -58,7 +58,13 @@ class Discretizer:
         if self.n_states > MAX_STATES:
             raise ValueError(f"bins {self.bins.tolist()} make {self.n_states:,} states, more than a table of "
                              f"{MAX_STATES:,} rows; use fewer bins")
-        self.scale = self.bins / (self.high - self.low)  # (D,) bins per unit of observation
+        with np.errstate(over="ignore", divide="ignore"):
+            self.scale = self.bins / (self.high - self.low)  # (D,) bins per unit of observation
+        if not np.all(np.isfinite(self.high - self.low) & np.isfinite(self.scale) & (self.scale > 0)):
+            # NOTE: a span that overflows (or a bin width that underflows) would send every
+            # observation to a row computed from NaN: refused here, once, not found in the table.
+            raise ValueError(f"high − low must be a finite span whose bins have a width float64 can hold, "
+                             f"got low {low} and high {high} with bins {self.bins.tolist()}")
         # stride_d = Π_{e>d} bins_e: the last dimension varies fastest, as in np.ravel_multi_index.
         self.strides = np.cumprod(np.r_[self.bins[1:], 1][::-1])[::-1]  # (D,)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from minidqn.common.validation import is_real
 from minidqn.memory.ring import Batch, RingReplayBuffer, check_batch, row_fields
 from minidqn.memory.sum_tree import SumTree
 
@@ -32,10 +33,10 @@ class PrioritizedReplayBuffer(RingReplayBuffer):
 
     def __init__(self, capacity: int, alpha: float = 0.6, eps: float = 1e-6, dtype=np.float32):
         super().__init__(capacity, dtype)
-        if not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"alpha must be in [0, 1], got {alpha!r}")
-        if not eps > 0:
-            raise ValueError(f"eps must be > 0, got {eps!r}")
+        if not (is_real(alpha) and 0.0 <= alpha <= 1.0):
+            raise ValueError(f"alpha must be a number in [0, 1], got {alpha!r}")
+        if not (is_real(eps) and eps > 0):
+            raise ValueError(f"eps must be a finite number > 0, got {eps!r}")
         self.alpha, self.eps = float(alpha), float(eps)
         self.priorities = np.zeros(self.capacity)  # pₖ of storage row k
         self.tree = SumTree(self.capacity)  # leaf k: pₖ^α (0 while row k is empty)
@@ -69,6 +70,13 @@ class PrioritizedReplayBuffer(RingReplayBuffer):
     def update_priorities(self, positions: np.ndarray, td_errors: np.ndarray) -> None:
         """pᵢ ← |δᵢ| + eps for the transitions at storage rows `positions` (a Batch's positions)."""
         priorities = np.abs(np.asarray(td_errors, dtype=np.float64)) + self.eps
+        positions = np.asarray(positions)
+        # NOTE: every check before any change, so a refused update leaves every priority as it was.
+        if priorities.shape != positions.shape or not np.all(np.isfinite(priorities)):
+            raise ValueError(f"td_errors must be {positions.shape} finite numbers, one per position; got "
+                             f"{np.asarray(td_errors).tolist()}")
+        if positions.dtype.kind not in "iu" or np.any(positions < 0) or np.any(positions >= self.capacity):
+            raise ValueError(f"positions must be storage rows in 0 … {self.capacity - 1}, got {positions.tolist()}")
         self._set(positions, priorities)
         self.max_priority = max(self.max_priority, float(priorities.max()))
 

@@ -49,6 +49,8 @@ def transition_row(obs, action: int, reward: float, next_obs, terminated: bool, 
     Actions are stored as floats, exact for any integer below 2²⁴ (far more actions than an MLP
     head will have); `terminated` is 1.0 or 0.0."""
     obs, next_obs = np.ravel(obs), np.ravel(next_obs)
+    if obs.dtype.kind not in "biuf" or next_obs.dtype.kind not in "biuf":  # complex would lose its imaginary part
+        raise ValueError(f"obs and next_obs must hold real numbers, got {obs.dtype} and {next_obs.dtype}")
     if obs.size != D or next_obs.size != D:
         raise ValueError(f"obs and next_obs must have {D} elements, got {obs.size} and {next_obs.size}")
     row = np.empty(2 * D + 3, dtype)  # [obs | action | reward | next_obs | terminated]
