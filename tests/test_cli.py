@@ -389,3 +389,9 @@ def test_a_target_that_is_no_finite_number_is_refused(value, capsys):
     with pytest.raises(SystemExit):
         build_parser().parse_args(["train", "CartPole-v1", f"--target={value}"])
     assert "--target: expected a finite number" in capsys.readouterr().err
+
+
+def test_a_misspelt_env_id_leaves_no_empty_run_folder(tmp_path):
+    with pytest.raises(SystemExit, match="CartPle-v1"):
+        run(["train", "CartPle-v1", "--steps", "10", "--out", str(tmp_path / "run")])
+    assert not (tmp_path / "run").exists()
