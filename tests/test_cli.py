@@ -337,27 +337,20 @@ def test_a_broken_run_json_is_one_clear_error(contents, tmp_path):
 
 
 # --- what the command line says is true ------------------------------------------------------------
-def test_plot_draws_the_file_it_is_given_and_takes_a_run_folder(tmp_path):
+def test_plot_draws_the_file_it_is_given_and_takes_a_run_folder(tmp_path, monkeypatch):
+    from minidqn.pictures import plotting
     from minidqn.training.history import History
 
     folder = tmp_path / "run"
     run(["train", "CartPole-v1", "--steps", "400", "--out", str(folder), *TINY])
     assert run(["plot", str(folder), "--out", str(tmp_path / "folder.png")]).exists()
-    other = History.from_csv(folder / "history.csv")
     short = History()
-    short.append(other[0])
+    short.append(History.from_csv(folder / "history.csv")[0])
     short.to_csv(folder / "other.csv")
-    drawn = {}
-    from minidqn.pictures import plotting
-
-    original = plotting.plot_learning_curve
-    plotting.plot_learning_curve = lambda history, path, *rest, **kw: drawn.setdefault("rows", len(history)) or \
-        original(history, path, *rest, **kw)
-    try:
-        run(["plot", str(folder / "other.csv"), "--out", str(tmp_path / "other.png")])
-    finally:
-        plotting.plot_learning_curve = original
-    assert drawn["rows"] == 1  # other.csv's one row, not history.csv's
+    drawn = []
+    monkeypatch.setattr(plotting, "plot_learning_curve", lambda history, path, *rest, **options: drawn.append(history))
+    run(["plot", str(folder / "other.csv"), "--out", str(tmp_path / "other.png")])
+    assert len(drawn[0]) == 1  # other.csv's one row, not history.csv's
 
 
 def test_resume_trains_on_from_the_checkpoint_it_is_given(tmp_path, capsys):

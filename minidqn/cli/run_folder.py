@@ -9,7 +9,6 @@ line (minidqn.cli.commands) and the demos work through these functions.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import time
 from dataclasses import asdict
@@ -28,7 +27,7 @@ from minidqn.training.evaluation import (
     play_episode,
     value_against_return,
 )
-from minidqn.training.history import EpisodeCSV, History
+from minidqn.training.history import EpisodeCSV, History, write_csv
 
 EVALUATION_COLUMNS = ["env_steps", "mean_return", "predicted_value", "discounted_return"]
 
@@ -140,9 +139,7 @@ def resume_run(path: Path, steps: int, verbose: int = 1, env_id: str | None = No
             kept.append(history[i])
     kept.to_csv(out / "history.csv")  # replaced whole: a kill or a full disk leaves the old file
     rows = [r for r in read_evaluations(out) if r[0] <= agent.num_steps]
-    text = io.StringIO(newline="")
-    csv.writer(text).writerows([EVALUATION_COLUMNS, *([float(v) for v in row] for row in rows)])
-    checkpoint.write_atomically(out / "evaluations.csv", lambda f: f.write(text.getvalue().encode()))
+    write_csv(out / "evaluations.csv", [EVALUATION_COLUMNS, *([float(v) for v in row] for row in rows)])
     print(f"resuming {run['env_id']} from {saved} at env step {agent.num_steps:,} for {steps:,} more; "
           f"checkpoints go to {out / 'agent.npz'}")
     return train_run(agent, run, out, steps, verbose)

@@ -42,7 +42,7 @@ class CompactReplayBuffer(RingReplayBuffer):
         rows[:, 2 * D + 2] = scalars[:, 2]  # terminated
         return rows
 
-    def _write(self, positions: np.ndarray, rows: np.ndarray) -> None:
+    def _write(self, positions: np.ndarray | int, rows: np.ndarray) -> None:
         D = self.obs_dim
         observations = np.concatenate([rows[:, :D], rows[:, D + 2 : 2 * D + 2]], axis=1)  # (B, 2D)
         as_bytes = observations.astype(np.uint8)

@@ -149,8 +149,8 @@ class RingReplayBuffer:
         if self.size == 0:  # the first transition fixes D and the storage
             self.obs_dim = np.size(obs)
             self._allocate(2 * self.obs_dim + 3)
-        self._write(np.array([self.next]), transition_row(obs, action, reward, next_obs, terminated,
-                                                          self.obs_dim, self.dtype)[None])
+        row = transition_row(obs, action, reward, next_obs, terminated, self.obs_dim, self.dtype)
+        self._write(self.next, row[None])  # one row (1, 2D + 3) at storage row `next`
         self.next = (self.next + 1) % self.capacity
         self.size = min(self.size + 1, self.capacity)
 
@@ -199,6 +199,6 @@ class RingReplayBuffer:
         """The rows at storage `positions` (B,): (B, 2D + 3), a copy."""
         return self.storage[positions]
 
-    def _write(self, positions: np.ndarray, rows: np.ndarray) -> None:
-        """Store `rows` (B, 2D + 3) at storage `positions` (B,)."""
+    def _write(self, positions: np.ndarray | int, rows: np.ndarray) -> None:
+        """Store `rows` (B, 2D + 3) at storage `positions` (B,), or one row (1, 2D + 3) at one position."""
         self.storage[positions] = rows

@@ -78,11 +78,7 @@ class History:
     def to_csv(self, path: str | os.PathLike) -> None:
         """Write a header row of column names, then one row per episode, atomically: a file
         already at `path` is replaced whole or left as it was, never cut short."""
-        text = io.StringIO(newline="")
-        writer = csv.writer(text)
-        writer.writerow(COLUMNS)
-        writer.writerows(zip(*(getattr(self, name) for name in COLUMNS)))
-        write_atomically(path, lambda f: f.write(text.getvalue().encode()))
+        write_csv(path, [COLUMNS, *zip(*(getattr(self, name) for name in COLUMNS))])
 
     @classmethod
     def from_csv(cls, path: str | os.PathLike) -> History:
@@ -137,3 +133,11 @@ class EpisodeCSV:
 
     def __exit__(self, *error) -> None:
         self.close()
+
+
+def write_csv(path: str | os.PathLike, rows) -> None:
+    """Write `rows` (the header first) as a CSV file that replaces `path` whole or not at all
+    (minidqn.common.checkpoint.write_atomically): a kill or a full disk leaves the old file."""
+    text = io.StringIO(newline="")
+    csv.writer(text).writerows(rows)
+    write_atomically(path, lambda f: f.write(text.getvalue().encode()))
