@@ -17,11 +17,10 @@ from itertools import pairwise
 
 import numpy as np
 
-from minidqn.common.validation import check, is_int, is_real, make_plain
+from minidqn.common.validation import MAX_COUNT, check, is_int, is_real, make_plain
 
 # Upper bounds, so that a typo or a crafted checkpoint fails at once, naming the field, instead of
 # allocating for minutes and failing with a MemoryError. Each is far beyond any run on one CPU.
-MAX_COUNT = 2**53  # env steps, episodes, intervals: counts a float64 still holds exactly
 MAX_BUFFER = 10**8  # replay capacity: 10⁸ CartPole transitions already take 4.4 GB
 MAX_N_STEP = 1_000  # n of n-step returns
 MAX_WIDTH = 65_536  # units in one hidden layer, or channels in one conv layer

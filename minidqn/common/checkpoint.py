@@ -99,8 +99,7 @@ def write_atomically(path: str | os.PathLike, write: Callable) -> None:
     3. os.replace the temporary file onto `path`, then fsync the folder so the rename is durable.
     If any step fails (a full disk, a KeyboardInterrupt), the temporary file is removed and the
     error propagates; `path` is untouched. If `path` is a symbolic link, the file it points to is
-    replaced and the link kept; an existing file keeps its permissions.
-    """
+    replaced and the link kept; an existing file keeps its permissions."""
     path = checked_target(path)  # through a symlink to its file: the rename must not replace the link
     fd, tmp = create_temporary(path)
     try:
@@ -201,8 +200,7 @@ def read_checkpoint(
 
 
 def kind_of(path: str | os.PathLike) -> str:
-    """The class a minidqn checkpoint holds ("DQNAgent", "GreedyPolicy", ...), read from its
-    format tag; a CheckpointError if it is no minidqn checkpoint."""
+    """The class a checkpoint holds ("DQNAgent", "GreedyPolicy", ...), or a CheckpointError."""
     meta, _ = _read_archive(path, "minidqn")
     match = _TAG.fullmatch(str(meta.get("format"))) if isinstance(meta, dict) else None
     if match is None:
@@ -229,9 +227,8 @@ def _read_archive(path: str | os.PathLike, kind: str) -> tuple[object, dict[str,
                 raise refuse(path, kind, "it is a zip archive, but not an .npz of arrays")
         except CheckpointError:
             raise
-        # NOTE: zipfile, zlib and NumPy's .npy reader raise a dozen different exception types
-        # for a damaged file (BadZipFile, EOFError, ValueError, OSError, tokenize errors, ...).
-        # All of them mean the same thing here, so all become one clear CheckpointError.
+        # NOTE: zipfile, zlib and NumPy's .npy reader raise a dozen exception types for a damaged
+        # file (BadZipFile, EOFError, OSError, ...); all mean the same here: one CheckpointError.
         except Exception as error:  # noqa: BLE001
             if head != _ZIP_MAGIC:
                 raise refuse(path, kind, "it is empty" if not head else "it is not an .npz (zip) archive") from None
@@ -255,11 +252,18 @@ def _inspect_members(f) -> str | None:
     """Why the zip archive in `f` is not one that np.savez wrote, or None, judged from its
     directory and each member's .npy header alone, before any array is read.
 
-    np.savez stores members uncompressed, so a member's size on disk is its size in memory: a
-    compressed member (which could inflate a small file into gigabytes) is refused, and so is a
-    header whose shape and dtype need more bytes than the member holds (which would make NumPy
-    allocate the whole shape before finding the data missing)."""
+    np.savez stores members uncompressed, so a member's size on disk is its size in memory. So
+    refused are: a compressed member (a small file could inflate into gigabytes); a header whose
+    shape and dtype need more bytes than its member holds (NumPy would allocate the whole shape
+    before finding the data missing); members claiming more bytes than the file has (a directory
+    listing one member's bytes many times over)."""
+    size = f.seek(0, os.SEEK_END)
+    f.seek(0)
     with zipfile.ZipFile(f) as archive:
+        claimed = sum(info.file_size for info in archive.infolist())
+        if claimed > size:
+            return (f"its members claim {claimed:,} bytes in a file of {size:,}: they overlap, and minidqn "
+                    "never writes overlapping members")
         for info in archive.infolist():
             if info.compress_type != zipfile.ZIP_STORED:
                 return f"its member {info.filename!r} is compressed, and minidqn never writes compressed members"
@@ -289,9 +293,8 @@ def refusing(path: str | os.PathLike, kind: str) -> Iterator[None]:
         raise
     except KeyError as error:
         raise refuse(path, kind, f"{error} missing") from None
-    # NOTE: any other error here comes from contents the code was not written to expect (a
-    # number too large for a float, a list where a dict belongs, a size too large to allocate);
-    # each one means the same thing to the user: this file cannot be loaded.
+    # NOTE: any other error here comes from contents the code was not written to expect (a list
+    # where a dict belongs, a size too large to allocate): to the user, this file cannot be loaded.
     except Exception as error:  # noqa: BLE001
         raise refuse(path, kind, f"invalid contents ({type(error).__name__}: {error})") from None
 

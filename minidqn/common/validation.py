@@ -7,6 +7,8 @@ from dataclasses import fields
 
 import numpy as np
 
+MAX_COUNT = 2**53  # env steps, episodes, intervals: counts a float64 still holds exactly
+
 
 def is_int(value: object) -> bool:
     """An int, NumPy's included, but not a bool (True would pass as 1)."""
@@ -50,10 +52,11 @@ def _plain(value):
 
 
 def count(record: dict, name: str, minimum: int = 0) -> int:
-    """record[name], checked to be an integer ≥ minimum (a counter read back from a checkpoint)."""
+    """record[name], checked to be an integer from `minimum` to 2⁵³ (a counter read back from a
+    checkpoint: past 2⁵³ a float64 no longer holds every count, so schedules would skip steps)."""
     value = record[name]
-    if not (is_int(value) and value >= minimum):
-        raise ValueError(f"{name} must be an integer ≥ {minimum}, got {value!r}")
+    if not (is_int(value) and minimum <= value <= MAX_COUNT):
+        raise ValueError(f"{name} must be an integer from {minimum} to 2**53, got {value!r}")
     return int(value)
 
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from minidqn.common.validation import is_int, is_real
+from minidqn.common.validation import count, is_real
 
 
 def grad_norm(grads: Sequence[np.ndarray]) -> float:
@@ -92,9 +92,7 @@ class _Optimizer:
 
     def load_state(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
         """Restore a `state()` of an optimizer over parameters of the same shapes and dtypes."""
-        t, lr = meta["t"], meta["lr"]
-        if not (is_int(t) and t >= 0):
-            raise ValueError(f"t must be an integer ≥ 0, got {t!r}")
+        t, lr = count(meta, "t"), meta["lr"]
         if not (is_real(lr) and lr > 0):
             raise ValueError(f"lr must be a number > 0, got {lr!r}")
         for name in self.slots:
