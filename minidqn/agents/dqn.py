@@ -79,11 +79,9 @@ class DQNAgent:
         self.epsilon_schedule = {"constant": ConstantSchedule(c.epsilon_end),
                                  "linear": LinearSchedule(c.epsilon_start, c.epsilon_end, c.exploration_steps),
                                  "exponential": ExponentialSchedule(c.epsilon_start, c.epsilon_end, c.epsilon_decay),
-                                 "boltzmann": ConstantSchedule(0.0),  # explores by sampling Q instead
-                                 }[c.exploration]
+                                 "boltzmann": ConstantSchedule(0.0)}[c.exploration]  # samples Q instead
         self.lr_schedule = ConstantSchedule(c.lr) if c.lr_end is None else LinearSchedule(c.lr, c.lr_end, c.lr_decay_steps)
         self.beta_schedule = LinearSchedule(c.priority_beta_start, 1.0, c.priority_beta_steps)  # prioritized replay
-
         self.num_steps = 0  # env steps taken in training, over all train() calls
         self.num_updates = 0  # gradient steps taken
         self.num_episodes = 0  # training episodes finished
@@ -244,8 +242,12 @@ class DQNAgent:
         return None
 
     def divergence_advice(self) -> str:
-        """What to try when training diverges, with the settings of this run."""
-        c = self.config
+        """What to try when training diverges: first, did the env give numbers replay cannot hold?"""
+        c, overflowed = self.config, checkpoint.non_finite(self.buffer.state()[1])
+        if overflowed:
+            return (f"The replay memory ({', '.join(overflowed)}) holds values beyond {c.dtype}'s range (±"
+                    f"{np.finfo(c.dtype).max:.1e}): the env's rewards or observations overflow it; scale them "
+                    "(gymnasium's TransformReward, TransformObservation) or use dtype='float64'.")
         return (f"Try a lower lr (now {c.lr:g}), gradient clipping with max_grad_norm (now {c.max_grad_norm}), "
                 f"or the Huber loss, loss='huber' (now {c.loss!r}).")
 
