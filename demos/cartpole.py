@@ -29,7 +29,8 @@ import gymnasium as gym
 from minidqn.agents.config import DQNConfig
 from minidqn.cli.flags import add_config_flags, config_from_args
 from minidqn.cli.presets import PRESETS
-from minidqn.cli.run_folder import read_evaluations, record, train_new
+from minidqn.cli.run_folder import record, train_new
+from minidqn.cli.run_reading import read_evaluations
 
 KERAS_RL, DEFAULT = PRESETS["CartPole-v0"], PRESETS["CartPole-v1"]  # the tutorial's setup; minidqn's defaults
 

@@ -28,7 +28,8 @@ from minidqn.agents.config import DQNConfig
 from minidqn.cli.flags import add_config_flags, config_from_args
 from minidqn.cli.presets import MINATAR_GAME_NAMES as GAMES
 from minidqn.cli.presets import PRESETS
-from minidqn.cli.run_folder import make_env, record, train_new
+from minidqn.cli.run_folder import record, train_new
+from minidqn.cli.run_reading import make_env
 
 CHANNELS = {"Breakout": ["paddle", "ball", "trail", "brick"]}  # MinAtar's names for its channels
 

@@ -31,7 +31,7 @@ from minidqn import DQNAgent
 from minidqn.agents.schedules import LinearSchedule
 from minidqn.cli.presets import MINATAR
 from minidqn.cli.presets import MINATAR_GAME_NAMES as GAMES
-from minidqn.cli.run_folder import make_env
+from minidqn.cli.run_reading import make_env
 from minidqn.memory.compact import CompactReplayBuffer
 
 

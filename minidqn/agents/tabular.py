@@ -37,6 +37,8 @@ from minidqn.training.evaluation import evaluate
 from minidqn.training.history import History
 from minidqn.training.run import TrainingRun
 
+MAX_TABLE = 10**8  # Q-table entries, 800 MB of float64: a grid larger than this is a mistake in its bins
+
 
 class QLearningAgent:
     """A Q-table q: (S, A), initialised to zero, learned by ε-greedy Q-learning."""
@@ -62,6 +64,9 @@ class QLearningAgent:
                 f"got {action_space}"
             )
         self.n_actions = int(action_space.n)
+        if self.n_states * self.n_actions > MAX_TABLE:  # refused before a table of gigabytes is allocated
+            raise ValueError(f"a Q-table of {self.n_states:,} states × {self.n_actions} actions has more than "
+                             f"{MAX_TABLE:,} entries ({self.n_states * self.n_actions * 8 / 1e9:,.1f} GB): use fewer bins")
         self.observation_space, self.action_space = observation_space, action_space
         self.q = np.zeros((self.n_states, self.n_actions))  # (S, A)
         self.rng = np.random.default_rng(check_seed(seed))

@@ -1,8 +1,9 @@
 """The `minidqn` command line and the run folders it trains into.
 
 `commands` (the parser and each command), `flags` (every config field a flag), `presets` (a tuned
-config and budget per env) and `run_folder` (train into a folder, resume, record, plot, read
-back), which the demos use too.
+config and budget per env), `run_folder` (train into a folder, resume, record, plot), which the
+demos use too, `run_reading` (a folder read back as data: run.json, the env, the policy, the
+records) and `folder_lock` (one writer per folder).
 
 May import: minidqn.common, minidqn.nn, minidqn.memory, minidqn.training, minidqn.agents,
 minidqn.pictures, minidqn.experiments.

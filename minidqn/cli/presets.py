@@ -1,7 +1,8 @@
 """Tuned starting points: for each environment a DQNConfig and a step budget that work, chosen by measurement.
 
 `minidqn train ENV_ID` starts from the env's preset if it has one, else from DQNConfig() and
-50,000 steps; any flag then changes one field. docs/benchmarks.md records how each preset was
+50,000 steps; any flag then changes one field. A preset sizes some schedules to its budget (the
+step size's decay, for one); `--steps` rescales those in proportion and says so. docs/benchmarks.md records how each preset was
 chosen and what it reached over five seeds, beside the RL Baselines3 Zoo's tuned DQN results.
 
     >>> preset_for("LunarLander-v3").steps
@@ -17,7 +18,7 @@ gradient steps as env steps in each rollout, `gradient_steps = train_freq` here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from minidqn.agents.config import DQNConfig
 from minidqn.agents.keras_rl import keras_rl_config
@@ -32,26 +33,43 @@ class Preset:
     steps: int  # training budget, in env steps
     eval_every: int  # env steps between greedy evaluations during training
     source: str  # where the settings come from, in a few words
+    spread: tuple[str, ...] = ()  # fields sized to `steps`: --steps N rescales them by N / steps
+
+    def for_budget(self, steps: int, given: set[str] = frozenset()) -> tuple[DQNConfig, list[str]]:
+        """The config for a budget of `steps` env steps: each `spread` field not in `given` (set by
+        the user) rescaled in proportion, so that a schedule spread over the preset's budget is
+        spread over the new one; and a line per change, to say so.
+
+        >>> config, changes = preset_for("Acrobot-v1").for_budget(20_000)
+        >>> config.lr_decay_steps, changes
+        (20000, ['lr_decay_steps 100,000 -> 20,000'])
+        """
+        changes = {name: max(1, round(getattr(self.config, name) * steps / self.steps))
+                   for name in self.spread if name not in given and steps != self.steps}
+        lines = [f"{name} {getattr(self.config, name):,} -> {value:,}" for name, value in changes.items()]
+        return replace(self.config, **changes), lines
 
 
 DEFAULT_STEPS = 50_000
 
 PRESETS = {
     "CartPole-v1": Preset("CartPole-v1", DQNConfig(), 50_000, 5_000,
-                          "minidqn's defaults, tuned on it"),
+                          "minidqn's defaults, tuned on it", spread=("lr_decay_steps", "priority_beta_steps")),
     "CartPole-v0": Preset("CartPole-v0", keras_rl_config(), 5_000, 500,
                           "the keras-rl tutorial's agent and budget (minidqn.agents.keras_rl)"),
     "Acrobot-v1": Preset("Acrobot-v1", DQNConfig(gamma=0.99, lr=1e-3, lr_decay_steps=100_000), 100_000, 10_000,
-                         "minidqn's defaults with γ = 0.99 and the step size spread over the budget"),
+                         "minidqn's defaults with γ = 0.99 and the step size spread over the budget",
+                         spread=("lr_decay_steps",)),
     "MountainCar-v0": Preset("MountainCar-v0", DQNConfig(
         hidden_sizes=(256, 256), lr=4e-3, lr_end=1e-5, lr_decay_steps=120_000, batch_size=128, buffer_size=10_000,
         learning_starts=1000, gamma=0.98, train_freq=16, gradient_steps=8, tau=1.0, target_update_interval=300,
         n_step=3, loss="huber", double_dqn=False, dueling=False, exploration_steps=24_000, epsilon_end=0.07),
         120_000, 10_000, "the RL Zoo's tuned settings, translated, with 3-step returns and the step size "
-        "spread over the budget"),
+        "spread over the budget", spread=("lr_decay_steps", "exploration_steps")),
     "LunarLander-v3": Preset("LunarLander-v3", DQNConfig(hidden_sizes=(128, 128), gamma=0.99, lr_decay_steps=100_000),
                              100_000, 10_000, "minidqn's defaults with 128×128 layers, γ = 0.99 and the step size "
-                             "spread over the budget (measured against the RL Zoo's settings)"),
+                             "spread over the budget (measured against the RL Zoo's settings)",
+                             spread=("lr_decay_steps",)),
 }
 
 # MinAtar (Young & Tian, 2019): the network and schedule of its reference DQN (examples/dqn.py in
@@ -79,4 +97,5 @@ def preset_for(env_id: str) -> Preset:
     """The preset of `env_id`, or DQNConfig() with DEFAULT_STEPS for an env without one."""
     if env_id in PRESETS:
         return PRESETS[env_id]
-    return Preset("defaults", DQNConfig(), DEFAULT_STEPS, 5_000, "minidqn's defaults (no preset for this env)")
+    return Preset("defaults", DQNConfig(), DEFAULT_STEPS, 5_000, "minidqn's defaults (no preset for this env)",
+                  spread=("lr_decay_steps", "priority_beta_steps"))

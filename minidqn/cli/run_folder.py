@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -17,10 +18,28 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 
-from minidqn.agents.config import DQNConfig
+from minidqn.agents.config import DQNConfig, QLearningConfig
 from minidqn.agents.dqn import DQNAgent
-from minidqn.agents.policy import GreedyPolicy
-from minidqn.cli.run_json import read_run_json, register_minatar, registered_env_id
+from minidqn.agents.tabular import QLearningAgent
+from minidqn.cli.agents import (
+    greedy_policy,
+    load_agent,
+    make_agent,
+    one_hot_states,
+    value_function,
+)
+from minidqn.cli.folder_lock import LOCK_NAME, FolderLock
+from minidqn.cli.run_reading import (
+    EVALUATION_COLUMNS,
+    check_fits,
+    env_id_of,
+    load_policy,
+    make_env,
+    read_evaluations,
+    read_run_json,
+    reward_target,
+    run_folder,
+)
 from minidqn.common import checkpoint
 from minidqn.training.evaluation import (
     EvaluateEvery,
@@ -29,120 +48,110 @@ from minidqn.training.evaluation import (
 )
 from minidqn.training.history import EpisodeCSV, History, write_csv
 
-EVALUATION_COLUMNS = ["env_steps", "mean_return", "predicted_value", "discounted_return"]
-
-# --- the environment ---------------------------------------------------------------------------
-def make_env(env_id: str, max_episode_steps: int | None = None, render_mode: str | None = None) -> gym.Env:
-    """gym.make(env_id), with a Discrete observation turned into a one-hot vector
-    (gymnasium's FlattenObservation), the only change an MLP needs to act in such an env."""
-    if env_id.startswith("MinAtar/"):
-        register_minatar()
-    try:
-        options = {"render_mode": render_mode} if render_mode else {}  # an env of one's own may take no render_mode
-        env = gym.make(env_id, max_episode_steps=max_episode_steps, **options)
-    except gym.error.DependencyNotInstalled as error:
-        raise SystemExit(f"{env_id} needs a package that is not installed: {error}") from None
-    except gym.error.Error as error:  # an unknown id, a misspelt version
-        raise SystemExit(f"cannot make {env_id!r}: {error}") from None
-    if isinstance(env.observation_space, gym.spaces.Discrete):
-        env = gym.wrappers.FlattenObservation(env)
-    return env
-
-
-def reward_target(env: gym.Env, target: float | None) -> float | None:
-    """The mean return that counts as solved: --target if given, else the env's registered
-    reward_threshold, else None (the run then reports its returns and no verdict)."""
-    return target if target is not None else env.spec.reward_threshold if env.spec is not None else None
-
 
 # --- train and resume --------------------------------------------------------------------------
-def train_run(agent: DQNAgent, run: dict, out: Path, steps: int, verbose: int = 1) -> dict:
+def train_run(agent: DQNAgent | QLearningAgent, run: dict, out: Path, steps: int, verbose: int = 1) -> dict:
     """Train `agent` for `steps` env steps on run["env_id"], writing everything to `out` as it goes;
     return the summary also written to out/summary.json."""
-    env, eval_env = make_env(run["env_id"], run["max_episode_steps"]), make_env(run["env_id"], run["max_episode_steps"])
+    env, eval_env = (make_env(run["env_id"], run["max_episode_steps"], one_hot=one_hot_states(agent)) for _ in "ab")
     target = reward_target(env, run["target"])
     gamma = agent.config.gamma
     evaluations = _CSVRows(out / "evaluations.csv", EVALUATION_COLUMNS)
 
-    def measure(agent: DQNAgent, step: int) -> float:
+    def measure(agent: DQNAgent | QLearningAgent, step: int) -> float:
         """10 greedy episodes: their mean return, and what the agent predicted for their first states."""
         returns, discounted, predicted = value_against_return(
-            eval_env, agent.act, lambda obs: agent.q_values(obs).max(), gamma, 10, seed=10_000 + step)
+            eval_env, greedy_policy(agent).act, value_function(agent), gamma, 10, seed=10_000 + step)
         evaluations.write([step, returns.mean(), predicted.mean(), discounted.mean()])
         return float(returns.mean())
 
-    start = time.perf_counter()
+    start, first_step = time.perf_counter(), agent.num_steps
     with EpisodeCSV(out / "history.csv") as history_csv:
         every = EvaluateEvery(run["eval_every"], measure=measure, verbose=bool(verbose), start=agent.num_steps)
         agent.train(env, steps, callback=[history_csv, every], verbose=verbose,
                     checkpoint_path=out / "agent.npz", checkpoint_every=run["checkpoint_every"])
-    seconds = time.perf_counter() - start
-    agent.policy().save(out / "policy.npz")
+    seconds, trained = time.perf_counter() - start, agent.num_steps - first_step
+    summary = {"env_id": run["env_id"], "env_steps": agent.num_steps, "trained_this_call": trained,
+               "steps_asked_this_call": steps, "seconds_this_call": round(seconds, 2),
+               "steps_per_second_this_call": round(trained / seconds, 1), "target": target}
+    if trained < steps:  # Ctrl-C: train() saved agent.npz and returned; stop here, promptly
+        summary |= {"interrupted": True, "final_evaluation": None, "solved": None}
+        write_json(out / "summary.json", summary)
+        print(f"stopped at env step {agent.num_steps:,} after {trained:,} of {steps:,} steps ({steps - trained:,} "
+              f"left); {out / 'agent.npz'} holds the agent. To train on: minidqn resume {out} --steps {steps - trained}")
+        return summary
+    if isinstance(agent, DQNAgent):  # the network alone, to act; a table's agent.npz is already small
+        agent.policy().save(out / "policy.npz")
     returns = agent.evaluate(eval_env, episodes=run["eval_episodes"], seed=123)
-    summary = {"env_id": run["env_id"], "env_steps": agent.num_steps, "seconds_this_call": round(seconds, 2),
-               "steps_per_second_this_call": round(steps / seconds, 1),
-               "final_evaluation": {"episodes": len(returns), "mean": float(returns.mean()),
-                                    "std": float(returns.std()), "min": float(returns.min()),
-                                    "max": float(returns.max())},
-               "target": target, "solved": None if target is None else bool(returns.mean() >= target),
-               "returns": returns.tolist()}
-    (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    summary |= {"interrupted": False,
+                "final_evaluation": {"episodes": len(returns), "mean": float(returns.mean()),
+                                     "std": float(returns.std()), "min": float(returns.min()),
+                                     "max": float(returns.max())},
+                "solved": None if target is None else bool(returns.mean() >= target), "returns": returns.tolist()}
+    write_json(out / "summary.json", summary)
     plot_run(out)
     print(f"trained {steps:,} env steps in {seconds:.1f} s ({steps / seconds:,.0f} steps/s); "
           f"greedy test over {len(returns)} episodes: {spread(returns)}" + verdict(returns, target))
-    print(f"wrote {out}/: agent.npz, policy.npz, run.json, history.csv, evaluations.csv, learning_curve.png, "
-          "summary.json")
+    print(f"wrote {out}/: " + ", ".join(name for name in RUN_FILES if (out / name).exists()))
     return summary
 
 
-def train_new(env_id: str, config: DQNConfig, steps: int, seed: int, out: Path, target: float | None = None,
-              max_episode_steps: int | None = None, eval_every: int = 5_000, eval_episodes: int = 20,
-              checkpoint_every: int | None = 10_000, verbose: int = 1, source: str = "the settings given",
-              overwrite: bool = False) -> dict:
-    """A new agent trained on `env_id` into the run folder `out` (train_run): what `minidqn train` does.
-    A folder that holds a run already is refused unless `overwrite`; then its run is removed only
-    once the env and the new agent have been made."""
+def train_new(env_id: str, config: DQNConfig | QLearningConfig, steps: int, seed: int, out: Path,
+              target: float | None = None, max_episode_steps: int | None = None, eval_every: int = 5_000,
+              eval_episodes: int = 20, checkpoint_every: int | None = 10_000, verbose: int = 1,
+              source: str = "the settings given", overwrite: bool = False, bins: int | None = None) -> dict:
+    """A new agent (DQN for a DQNConfig, a Q-table for a QLearningConfig) trained on `env_id` into
+    the run folder `out` (train_run): what `minidqn train` does. A folder that holds a run already
+    is refused unless `overwrite`; then its run is removed only once the env and the new agent have
+    been made, and the folder's lock is held."""
     out = check_out_folder(Path(out), overwrite)
-    env = make_env(env_id, max_episode_steps)
-    agent = DQNAgent(env.observation_space, env.action_space, config, seed=seed)
-    run = {"env_id": env_id, "seed": seed, "max_episode_steps": max_episode_steps, "target": target,
-           "eval_every": eval_every, "eval_episodes": eval_episodes, "checkpoint_every": checkpoint_every,
-           "config": asdict(config)}
-    # NOTE: only now, with the env and the agent made, is an old run in the folder replaced.
+    env = make_env(env_id, max_episode_steps, one_hot=isinstance(config, DQNConfig))
+    agent = make_agent(env, config, seed, bins)
+    run = {"env_id": env_id, "agent": "dqn" if isinstance(config, DQNConfig) else "tabular", "seed": seed,
+           "max_episode_steps": max_episode_steps, "target": target, "eval_every": eval_every,
+           "eval_episodes": eval_episodes, "checkpoint_every": checkpoint_every, "config": asdict(config)}
+    warn_if_cannot_learn(config, steps, env.spec.max_episode_steps if env.spec is not None else None)
     out.mkdir(parents=True, exist_ok=True)
-    for name in RUN_FILES:
-        (out / name).unlink(missing_ok=True)
-    text = json.dumps(run, indent=1) + "\n"
-    checkpoint.write_atomically(out / "run.json", lambda f: f.write(text.encode()))
-    target = reward_target(env, target)
-    print(f"{env_id}, from {source}; {steps:,} env steps, seed {seed}; "
-          + (f"solved means a greedy mean ≥ {target:g}" if target is not None else "no reward threshold: "
-             "returns are reported, no verdict (give --target to set one)"))
-    print(config)
-    return train_run(agent, run, out, steps, verbose)
-
+    with FolderLock(out, f"minidqn train {env_id} --steps {steps}"):
+        # NOTE: only now, with the env and the agent made and the folder ours alone, is an old run
+        # in it replaced (a planted symbolic link is removed, never followed).
+        check_out_folder(out, overwrite)
+        for name in RUN_FILES:
+            (out / name).unlink(missing_ok=True)
+        write_json(out / "run.json", run)
+        target = reward_target(env, target)
+        print(f"{env_id}, from {source}; {steps:,} env steps, seed {seed}; "
+              + (f"solved means a greedy mean ≥ {target:g}" if target is not None else "no reward threshold: "
+                 "returns are reported, no verdict (give --target to set one)"))
+        print(config)
+        return train_run(agent, run, out, steps, verbose)
 
 
 def resume_run(path: Path, steps: int, verbose: int = 1, env_id: str | None = None) -> dict:
     """The agent of the run folder at `path` trained `steps` more env steps, its records continued;
     on `env_id` if given (the user's choice), else on the registered env run.json names."""
     out, run = run_folder(path)
-    run = {**run, "env_id": env_id_of(env_id, run, out)}
-    saved = path if path.suffix == ".npz" else out / "agent.npz"  # the file named, if one was
-    agent = DQNAgent.load(saved)
-    # NOTE: after a crash the records run past the last checkpoint; the resumed agent replays
-    # those episodes, so the rows it is about to write again are dropped first.
-    history = History.from_csv(out / "history.csv")
-    kept = History()
-    for i in range(len(history)):
-        if history.episode[i] <= agent.num_episodes:
-            kept.append(history[i])
-    kept.to_csv(out / "history.csv")  # replaced whole: a kill or a full disk leaves the old file
-    rows = [r for r in read_evaluations(out) if r[0] <= agent.num_steps]
-    write_csv(out / "evaluations.csv", [EVALUATION_COLUMNS, *([float(v) for v in row] for row in rows)])
-    print(f"resuming {run['env_id']} from {saved} at env step {agent.num_steps:,} for {steps:,} more; "
-          f"checkpoints go to {out / 'agent.npz'}")
-    return train_run(agent, run, out, steps, verbose)
+    with FolderLock(out, f"minidqn resume {out} --steps {steps}"):
+        refuse_links(out)
+        run = {**run, "env_id": env_id_of(env_id, run, out)}
+        saved = path if path.suffix == ".npz" else out / "agent.npz"  # the file named, if one was
+        agent = load_agent(saved)
+        check_fits(greedy_policy(agent), make_env(run["env_id"], run["max_episode_steps"],
+                                                  one_hot=one_hot_states(agent)), saved)
+        warn_if_cannot_learn(agent.config, steps, None, already=agent.num_steps)
+        # NOTE: after a crash the records run past the last checkpoint; the resumed agent replays
+        # those episodes, so the rows it is about to write again are dropped first.
+        history = History.from_csv(out / "history.csv")
+        kept = History()
+        for i in range(len(history)):
+            if history.episode[i] <= agent.num_episodes:
+                kept.append(history[i])
+        kept.to_csv(out / "history.csv")  # replaced whole: a kill or a full disk leaves the old file
+        rows = [r for r in read_evaluations(out) if r[0] <= agent.num_steps]
+        write_csv(out / "evaluations.csv", [EVALUATION_COLUMNS, *([float(v) for v in row] for row in rows)])
+        print(f"resuming {run['env_id']} from {saved} at env step {agent.num_steps:,} for {steps:,} more; "
+              f"checkpoints go to {out / 'agent.npz'}")
+        return train_run(agent, run, out, steps, verbose)
 
 
 def record(path: Path, gif: Path, seed: int = 0, max_steps: int | None = None, env_id: str | None = None) -> float:
@@ -151,24 +160,27 @@ def record(path: Path, gif: Path, seed: int = 0, max_steps: int | None = None, e
 
     policy, run = load_policy(Path(path))
     env_id = env_id_of(env_id, run, path)
-    if env_id.startswith("CartPole"):  # drawn from its state with matplotlib: no pygame needed
-        env = make_env(env_id, run.get("max_episode_steps"))
+    drawn_here = env_id.startswith(("CartPole", "MinAtar/"))  # by matplotlib, from the env's state: no pygame
+    env = make_env(env_id, run.get("max_episode_steps"), render_mode=None if drawn_here else "rgb_array",
+                   one_hot=one_hot_states(policy))
+    check_fits(policy, env, path)
+    if env_id.startswith("CartPole"):
         states, total = plotting.record_cartpole(policy, env, seed=seed, max_steps=max_steps)
         plotting.animate_cartpole(states, gif, title=f"greedy DQN on {env_id}: return {total:.0f}")
     elif env_id.startswith("MinAtar/"):  # drawn from its grid with matplotlib's colours
-        env, frames = make_env(env_id, run.get("max_episode_steps")), []
+        frames = []
         total, length, _ = play_episode(env, policy.act, seed, max_steps,
                                         record=lambda env: frames.append(plotting.grid_frame(env.unwrapped.game.state())))
         plotting.animate_frames(frames, gif, fps=15, every=1, title=f"DQN, {env_id}: return {total:g}, {length} steps")
     else:
-        env = make_env(env_id, run.get("max_episode_steps"), render_mode="rgb_array")
         frames = []
         try:
             total, length, _ = play_episode(env, policy.act, seed, max_steps, record=lambda env: frames.append(env.render()))
-        except gym.error.DependencyNotInstalled as error:
-            raise SystemExit(f"drawing {env_id} needs gymnasium's renderer: {error}") from None
+        except gym.error.DependencyNotInstalled:
+            raise ValueError(f"drawing {env_id} needs pygame, which gymnasium draws with: "
+                             'pip install -e ".[record]"') from None
         if not frames or frames[0] is None:
-            raise SystemExit(f"{env_id} draws no rgb_array frames, so there is nothing to record")
+            raise ValueError(f"{env_id} draws no rgb_array frames, so there is nothing to record")
         plotting.animate_frames(frames, gif, title=f"greedy DQN on {env_id}: return {total:.1f}, {length} steps")
     print(f"wrote {gif}")
     return total
@@ -196,21 +208,6 @@ def plot_run(folder: Path, path: Path | None = None, history_csv: Path | None = 
     return path
 
 
-def load_policy(path: Path) -> tuple[GreedyPolicy, dict]:
-    """The greedy policy in a run folder, an agent.npz or a policy.npz, and the run's settings."""
-    if path.is_dir():
-        policy, agent = path / "policy.npz", path / "agent.npz"
-        if policy.exists() and agent.exists() and policy.stat().st_mtime < agent.stat().st_mtime:
-            raise ValueError(f"{policy} is older than {agent} (a run stopped before its end writes no new policy); "
-                             f"name the file to use: `{agent}` for the agent's latest network, `{policy}` for the older one")
-        path = policy if policy.exists() else agent
-    print(f"reading {path}")
-    kind = checkpoint.kind_of(path)
-    policy = GreedyPolicy.load(path) if kind == "GreedyPolicy" else DQNAgent.load(path).policy()
-    return policy, read_run_json(path.parent)
-
-
-
 RUN_FILES = ("run.json", "agent.npz", "policy.npz", "history.csv", "evaluations.csv", "learning_curve.png",
              "summary.json")  # what a run folder holds
 
@@ -222,28 +219,42 @@ def check_out_folder(out: Path, overwrite: bool) -> Path:
         raise ValueError(f"--out {str(out)!r} is not a run folder of its own; name one, like runs/cartpole")
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} is a file, not a folder")
-    held = [name for name in RUN_FILES if (out / name).exists()]
+    if out.exists() and not os.access(out, os.W_OK | os.X_OK):
+        raise ValueError(f"--out {out} is a folder this user cannot write to")
+    held = [name for name in RUN_FILES if os.path.lexists(out / name)]  # lexists: a dangling link counts
     if held and not overwrite:
         raise ValueError(f"--out {out} holds a run already ({', '.join(held)}); pass --overwrite to replace it, "
                          f"or `minidqn resume {out} --steps N` to train it on")
     return out
 
 
-def run_folder(path: Path) -> tuple[Path, dict]:
-    folder = path.parent if path.suffix == ".npz" else path
-    if not (folder / "run.json").exists():
-        raise FileNotFoundError(f"{folder} holds no run.json: resume needs a folder written by `minidqn train`")
-    return folder, read_run_json(folder)
+def refuse_links(folder: Path) -> None:
+    """ValueError if any file a run writes in `folder` is a symbolic link: a run writes its own files
+    and never follows a link planted there onto a file elsewhere."""
+    links = [name for name in (*RUN_FILES, LOCK_NAME) if (folder / name).is_symlink()]
+    if links:
+        raise ValueError(f"{folder} holds symbolic links where its run's files belong ({', '.join(links)}); "
+                         "a run never writes through a link: replace them with the files themselves")
 
 
-def env_id_of(given: str | None, run: dict, path) -> str:
-    """The env to act in: --env-id as the user typed it, else the one run.json beside `path` names,
-    which must be registered with gymnasium (nothing read from a folder is imported)."""
-    if given is not None:
-        return given
-    if "env_id" not in run:
-        raise ValueError(f"no run.json beside {path} says which env it was trained on: give --env-id")
-    return registered_env_id(run["env_id"], Path(path) / "run.json" if Path(path).is_dir() else Path(path).parent / "run.json")
+def warn_if_cannot_learn(config: DQNConfig | QLearningConfig, steps: int, time_limit: int | None,
+                         already: int = 0) -> None:
+    """Say, before training, when `steps` more env steps (after `already`) cannot train DQN: no
+    gradient step before the end, or n-step returns longer than every episode."""
+    if not isinstance(config, DQNConfig):
+        return  # a table learns from its first step
+    if already + steps <= config.learning_starts:
+        print(f"warning: learning_starts is {config.learning_starts:,} env steps, so {steps:,} steps end before "
+              "the first gradient step; the agent will not learn (lower --learning-starts or raise --steps)")
+    if time_limit is not None and config.n_step > time_limit:
+        print(f"warning: n_step {config.n_step} is longer than the env's time limit of {time_limit} steps, so "
+              "every return is cut short by the episode's end before n steps")
+
+
+def write_json(path: Path, value: dict) -> None:
+    """`value` as indented JSON at `path`, replacing the file whole or not at all."""
+    text = json.dumps(value, indent=1) + "\n"
+    checkpoint.write_atomically(path, lambda f: f.write(text.encode()))
 
 
 class _CSVRows:
@@ -258,19 +269,6 @@ class _CSVRows:
         with open(self.path, "a", newline="") as f:
             csv.writer(f).writerow([float(v) for v in values])
 
-
-
-def read_evaluations(folder: Path) -> list[list[float]]:
-    """The rows of folder/evaluations.csv, one per evaluation during training: env step, greedy mean
-    return, predicted value of the first states, discounted return obtained from them ([] if none)."""
-    path = Path(folder) / "evaluations.csv"
-    if not path.exists():
-        return []
-    with open(path, newline="") as f:
-        rows = list(csv.reader(f))
-    if not rows or rows[0] != EVALUATION_COLUMNS:
-        raise ValueError(f"{path} is not a minidqn evaluations file: its header should be {','.join(EVALUATION_COLUMNS)}")
-    return [[float(v) for v in row] for row in rows[1:] if len(row) == len(EVALUATION_COLUMNS)]
 
 
 def spread(returns: np.ndarray) -> str:

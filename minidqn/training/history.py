@@ -84,9 +84,7 @@ class History:
     def from_csv(cls, path: str | os.PathLike) -> History:
         """The history written by `to_csv` or `EpisodeCSV`; ValueError naming the line that is not
         such a row (a run killed mid-write may leave a cut last line: it is skipped)."""
-        history = cls()
-        with open(path, newline="") as f:
-            rows = list(csv.reader(f))
+        history, rows = cls(), read_csv_rows(path)
         if not rows or rows[0] != COLUMNS:
             raise ValueError(f"{os.fspath(path)} is not a minidqn history: its header should be {','.join(COLUMNS)}")
         for number, row in enumerate(rows[1:], start=2):
@@ -110,8 +108,7 @@ class EpisodeCSV:
         self.path = os.fspath(path)
         fresh = not os.path.exists(self.path) or os.path.getsize(self.path) == 0
         if not fresh:
-            with open(self.path, newline="") as f:
-                header = next(csv.reader(f), [])
+            header = (read_csv_rows(self.path) or [[]])[0]
             if header != COLUMNS:
                 raise ValueError(f"{self.path} exists and is not a minidqn history; refusing to append to it")
         self.file = open(self.path, "a", newline="")  # noqa: SIM115  (closed by close())
@@ -133,6 +130,16 @@ class EpisodeCSV:
 
     def __exit__(self, *error) -> None:
         self.close()
+
+
+def read_csv_rows(path: str | os.PathLike) -> list[list[str]]:
+    """The rows of the CSV file at `path`, as strings; a ValueError naming it if it is not UTF-8
+    text that Python's csv module can read (a NUL byte, a field past its size limit)."""
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            return list(csv.reader(f))
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise ValueError(f"{os.fspath(path)} is not a CSV text file ({error})") from None
 
 
 def write_csv(path: str | os.PathLike, rows) -> None:
