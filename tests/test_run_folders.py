@@ -236,7 +236,7 @@ def test_ctrl_c_in_a_real_process_prints_the_resume_command(tmp_path):
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 0 and "Traceback" not in err, err
-    assert "minidqn resume" in out and "left" in out
+    assert "minidqn resume" in out and "left" in out and "stopped\n" in out
     assert not (folder / "policy.npz").exists()
 
 

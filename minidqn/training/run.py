@@ -139,7 +139,7 @@ class TrainingRun:
                 saved = (f"saved a checkpoint to {os.fspath(self.path)}" if self.path is not None
                          else "no checkpoint_path, nothing saved")
                 print(f"training interrupted at env step {self.agent.num_steps:,}: {saved}", flush=True)
-            self.progress.close(self.agent, self.history)
+            self.progress.close(self.agent, self.history, stopped=kind is not None)
             return True
 
 
@@ -178,13 +178,13 @@ class Progress:
     def elapsed(self) -> float:
         return time.perf_counter() - self.start
 
-    def _line(self, agent, history: History, done: bool = False) -> str:
+    def _line(self, agent, history: History, done: str = "") -> str:
         elapsed = self.elapsed()
         rate = self.steps / elapsed if elapsed > 0 else 0.0
         recent = history.episode_return[-10:]
         mean = f"{np.mean(recent):7.1f}" if recent else "    n/a"
         if done:
-            left = "done"
+            left = done
         elif self.total is None or rate == 0:
             left = ""
         else:
@@ -206,6 +206,6 @@ class Progress:
                   f"length {history.episode_length[-1]:4d}  loss {history.mean_loss[-1]:.4f}  "
                   f"ε {history.epsilon[-1]:.3f}  step {agent.num_steps:,}", flush=True)
 
-    def close(self, agent, history: History) -> None:
+    def close(self, agent, history: History, stopped: bool = False) -> None:
         if self.verbose >= 1:
-            print(self._line(agent, history, done=True), flush=True)
+            print(self._line(agent, history, done="stopped" if stopped else "done"), flush=True)
