@@ -56,6 +56,57 @@ def contents(folder: Path) -> dict:
     return {name: (folder / name).read_bytes() for name in RECORDS}
 
 
+# --- --overwrite replaces a run only once the new one has started ---------------------------------
+class NaNAt(gym.Wrapper):
+    """CartPole whose observation at its `at`-th step (over the env's life) is NaN."""
+
+    def __init__(self, at: int):
+        super().__init__(gym.make("CartPole-v1"))
+        self.at, self.steps = at, 0
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self.steps += 1
+        return (obs * np.nan if self.steps == self.at else obs), reward, terminated, truncated, info
+
+
+@pytest.fixture
+def failing_env(monkeypatch):
+    """The id of an env that fails at its 150th step: in training, before the first evaluation."""
+    monkeypatch.setitem(gym.registry, "NaNAt150-v0", gym.envs.registration.EnvSpec(
+        "NaNAt150-v0", entry_point=lambda **kwargs: NaNAt(150)))
+    return "NaNAt150-v0"
+
+
+def test_an_overwrite_that_fails_before_its_first_checkpoint_puts_the_old_run_back(folder, failing_env):
+    before = contents(folder)
+    with pytest.raises(SystemExit, match="observation .* step 150"):
+        run(["train", failing_env, "--steps", "1000", "--out", str(folder), "--overwrite", *TINY])
+    assert contents(folder) == before and not (folder / ".replaced").exists()
+
+
+def test_an_overwrite_that_fails_after_its_first_checkpoint_keeps_the_new_run(folder, failing_env):
+    with pytest.raises(SystemExit, match="observation .* step 150"):
+        run(["train", failing_env, "--steps", "1000", "--out", str(folder), "--overwrite", "--checkpoint-every",
+             "100", *TINY])
+    assert DQNAgent.load(folder / "agent.npz").num_steps == 100 and not (folder / ".replaced").exists()
+    assert json.loads((folder / "run.json").read_text())["env_id"] == failing_env
+
+
+def test_an_overwrite_killed_midway_leaves_the_old_run_set_aside(folder, tmp_path):
+    before = contents(folder)
+    process = subprocess.Popen([sys.executable, "-m", "minidqn", "train", "CartPole-v1", "--steps", "100000",
+                                "--out", str(folder), "--overwrite", "--verbose", "0"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not ((folder / ".replaced").exists() and (folder / "history.csv").exists()):  # the new run's
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    assert contents(folder / ".replaced") == before  # both runs there, never neither
+
+
 # --- one writer per folder -------------------------------------------------------------------------
 HOLD_THE_LOCK = textwrap.dedent("""
     import sys, time

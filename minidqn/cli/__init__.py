@@ -3,7 +3,8 @@
 `commands` (the parser and each command), `flags` (every config field a flag), `presets` (a tuned
 config and budget per env), `run_folder` (train into a folder, resume, record, plot), which the
 demos use too, `run_reading` (a folder read back as data: run.json, the env, the policy, the
-records) and `folder_lock` (one writer per folder).
+records), `run_files` (which files a run writes, and replacing a run) and `folder_lock` (one
+writer per folder).
 
 May import: minidqn.common, minidqn.nn, minidqn.memory, minidqn.training, minidqn.agents,
 minidqn.pictures, minidqn.experiments.

@@ -9,8 +9,7 @@ line (minidqn.cli.commands) and the demos work through these functions.
 from __future__ import annotations
 
 import csv
-import json
-import os
+import shutil
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -28,7 +27,15 @@ from minidqn.cli.agents import (
     one_hot_states,
     value_function,
 )
-from minidqn.cli.folder_lock import LOCK_NAME, FolderLock
+from minidqn.cli.folder_lock import FolderLock
+from minidqn.cli.run_files import (
+    RUN_FILES,
+    check_out_folder,
+    put_back,
+    refuse_links,
+    set_aside,
+    write_json,
+)
 from minidqn.cli.run_reading import (
     EVALUATION_COLUMNS,
     check_fits,
@@ -40,7 +47,6 @@ from minidqn.cli.run_reading import (
     reward_target,
     run_folder,
 )
-from minidqn.common import checkpoint
 from minidqn.training.evaluation import (
     EvaluateEvery,
     play_episode,
@@ -114,17 +120,25 @@ def train_new(env_id: str, config: DQNConfig | QLearningConfig, steps: int, seed
     out.mkdir(parents=True, exist_ok=True)
     with FolderLock(out, f"minidqn train {env_id} --steps {steps}"):
         # NOTE: only now, with the env and the agent made and the folder ours alone, is an old run
-        # in it replaced (a planted symbolic link is removed, never followed).
+        # in it replaced: set aside, and put back if the new run fails before its first checkpoint.
         check_out_folder(out, overwrite)
-        for name in RUN_FILES:
-            (out / name).unlink(missing_ok=True)
-        write_json(out / "run.json", run)
-        target = reward_target(env, target)
-        print(f"{env_id}, from {source}; {steps:,} env steps, seed {seed}; "
-              + (f"solved means a greedy mean ≥ {target:g}" if target is not None else "no reward threshold: "
-                 "returns are reported, no verdict (give --target to set one)"))
-        print(config)
-        return train_run(agent, run, out, steps, verbose)
+        aside = set_aside(out)
+        try:
+            write_json(out / "run.json", run)
+            target = reward_target(env, target)
+            print(f"{env_id}, from {source}; {steps:,} env steps, seed {seed}; "
+                  + (f"solved means a greedy mean ≥ {target:g}" if target is not None else "no reward threshold: "
+                     "returns are reported, no verdict (give --target to set one)"))
+            print(config)
+            return train_run(agent, run, out, steps, verbose)
+        except BaseException:
+            if aside is not None and aside.exists() and not (out / "agent.npz").exists():
+                put_back(out, aside)
+                print(f"the new run failed before its first checkpoint: the run that was in {out} is put back")
+            raise
+        finally:
+            if aside is not None:
+                shutil.rmtree(aside, ignore_errors=True)
 
 
 def resume_run(path: Path, steps: int, verbose: int = 1, env_id: str | None = None) -> dict:
@@ -208,35 +222,6 @@ def plot_run(folder: Path, path: Path | None = None, history_csv: Path | None = 
     return path
 
 
-RUN_FILES = ("run.json", "agent.npz", "policy.npz", "history.csv", "evaluations.csv", "learning_curve.png",
-             "summary.json")  # what a run folder holds
-
-
-def check_out_folder(out: Path, overwrite: bool) -> Path:
-    """`out` if a new run may be written there: a folder of its own, not the current folder, not a
-    file, and holding no run unless `overwrite`; a ValueError naming `--out` otherwise."""
-    if str(out) in ("", ".") or out.resolve() == Path.cwd().resolve() or out.resolve() == Path(out.anchor or "/"):
-        raise ValueError(f"--out {str(out)!r} is not a run folder of its own; name one, like runs/cartpole")
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {out} is a file, not a folder")
-    if out.exists() and not os.access(out, os.W_OK | os.X_OK):
-        raise ValueError(f"--out {out} is a folder this user cannot write to")
-    held = [name for name in RUN_FILES if os.path.lexists(out / name)]  # lexists: a dangling link counts
-    if held and not overwrite:
-        raise ValueError(f"--out {out} holds a run already ({', '.join(held)}); pass --overwrite to replace it, "
-                         f"or `minidqn resume {out} --steps N` to train it on")
-    return out
-
-
-def refuse_links(folder: Path) -> None:
-    """ValueError if any file a run writes in `folder` is a symbolic link: a run writes its own files
-    and never follows a link planted there onto a file elsewhere."""
-    links = [name for name in (*RUN_FILES, LOCK_NAME) if (folder / name).is_symlink()]
-    if links:
-        raise ValueError(f"{folder} holds symbolic links where its run's files belong ({', '.join(links)}); "
-                         "a run never writes through a link: replace them with the files themselves")
-
-
 def warn_if_cannot_learn(config: DQNConfig | QLearningConfig, steps: int, time_limit: int | None,
                          already: int = 0) -> None:
     """Say, before training, when `steps` more env steps (after `already`) cannot train DQN: no
@@ -249,12 +234,6 @@ def warn_if_cannot_learn(config: DQNConfig | QLearningConfig, steps: int, time_l
     if time_limit is not None and config.n_step > time_limit:
         print(f"warning: n_step {config.n_step} is longer than the env's time limit of {time_limit} steps, so "
               "every return is cut short by the episode's end before n steps")
-
-
-def write_json(path: Path, value: dict) -> None:
-    """`value` as indented JSON at `path`, replacing the file whole or not at all."""
-    text = json.dumps(value, indent=1) + "\n"
-    checkpoint.write_atomically(path, lambda f: f.write(text.encode()))
 
 
 class _CSVRows:
