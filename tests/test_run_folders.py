@@ -201,6 +201,33 @@ def test_train_overwrite_removes_a_planted_link_and_leaves_its_target(folder, tm
     assert outside.read_text() == "someone else's file" and not (folder / "history.csv").is_symlink()
 
 
+@pytest.mark.parametrize("name, command", [("policy.npz", "evaluate"), ("history.csv", "plot"),
+                                           ("run.json", "evaluate"), ("evaluations.csv", "plot")])
+def test_a_named_pipe_planted_in_the_folder_is_refused_not_read_forever(name, command, folder):
+    (folder / name).unlink()
+    os.mkfifo(folder / name)
+    result = subprocess.run([sys.executable, "-m", "minidqn", command, str(folder)], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 1 and "is not a regular file" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("text, message", [("[" * 100_000 + "]" * 100_000, "not readable JSON"),
+                                           ('{"seed": 0, "pad": "' + "x" * 2_000_000 + '"}', "over 1,000,000 bytes")])
+def test_a_run_json_nested_too_deep_or_too_large_is_one_line(text, message, folder):
+    (folder / "run.json").write_text(text)
+    with pytest.raises(SystemExit, match=f"run.json .*{message}"):
+        run(["evaluate", str(folder)])
+
+
+@pytest.mark.parametrize("argv", [["plot", "{folder}", "--out", "{folder}/history.csv"],
+                                  ["record", "{folder}", "--out", "{folder}/agent.npz"]])
+def test_an_output_named_like_a_record_is_refused_before_it_overwrites_one(argv, folder):
+    before = contents(folder)
+    with pytest.raises(SystemExit) as stop:
+        run([word.format(folder=folder) for word in argv])
+    assert stop.value.code == 2 and contents(folder) == before
+
+
 # --- archives checked against their own size -----------------------------------------------------------
 def overlapping_copies(source: Path, target: Path, member: str, copies: int) -> None:
     """`source` with its central directory listing `member` `copies` more times, each entry

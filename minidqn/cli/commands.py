@@ -45,6 +45,7 @@ from minidqn.cli.run_reading import (
     make_env,
     reward_target,
 )
+from minidqn.common.validation import MAX_COUNT
 from minidqn.training.evaluation import play_episode
 
 
@@ -130,14 +131,15 @@ def build_parser(env_id: str | None = None, agent: str = "dqn") -> argparse.Argu
 
     record = commands.add_parser("record", help="an animated GIF of the greedy agent playing one episode")
     record.add_argument("path", type=Path, help="a run folder, an agent.npz or a policy.npz")
-    record.add_argument("--out", type=Path, required=True, help="the GIF to write")
+    record.add_argument("--out", type=_file_of(".gif"), required=True, help="the GIF to write")
     record.add_argument("--seed", type=_non_negative, default=0)
     record.add_argument("--max-steps", "--max_steps", type=_positive, help="stop the episode after this many steps")
     record.add_argument("--env-id", "--env_id", help="the env (default: the run's)")
 
     plot = commands.add_parser("plot", help="the learning-curve figure of a saved run")
     plot.add_argument("path", type=Path, help="a run folder, or a history CSV")
-    plot.add_argument("--out", type=Path, help="the PNG to write (default: beside the CSV)")
+    plot.add_argument("--out", type=_file_of(".png", ".svg", ".pdf"), help="the figure to write (default: "
+                      "learning_curve.png in the run folder)")
 
     commands.add_parser("presets", help="list the tuned presets")
     return parser
@@ -236,16 +238,27 @@ def describe(error: BaseException) -> str:
 # --- small helpers -----------------------------------------------------------------------------
 def _positive(text: str) -> int:
     value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+    if not 1 <= value <= MAX_COUNT:
+        raise argparse.ArgumentTypeError(f"expected a positive integer up to 2**53, got {text}")
     return value
 
 
 def _non_negative(text: str) -> int:
     value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer ≥ 0, got {text}")
+    if not 0 <= value <= MAX_COUNT:
+        raise argparse.ArgumentTypeError(f"expected an integer from 0 to 2**53, got {text}")
     return value
+
+
+def _file_of(*suffixes: str):
+    """An argparse type: a path whose name ends in one of `suffixes` (so that a slip cannot send
+    a picture over agent.npz or history.csv)."""
+    def path(text: str) -> Path:
+        if not text.lower().endswith(suffixes):
+            raise argparse.ArgumentTypeError(f"expected a file name ending in {' or '.join(suffixes)}, got {text!r}")
+        return Path(text)
+
+    return path
 
 
 def _finite(text: str) -> float:

@@ -16,7 +16,7 @@ import shutil
 from pathlib import Path
 
 from minidqn.cli.folder_lock import LOCK_NAME
-from minidqn.common import checkpoint
+from minidqn.common.files import write_atomically
 
 REPLACED = ".replaced"  # where --overwrite sets the old run aside until the new one has started
 
@@ -53,7 +53,7 @@ def refuse_links(folder: Path) -> None:
 def write_json(path: Path, value: dict) -> None:
     """`value` as indented JSON at `path`, replacing the file whole or not at all."""
     text = json.dumps(value, indent=1) + "\n"
-    checkpoint.write_atomically(path, lambda f: f.write(text.encode()))
+    write_atomically(path, lambda f: f.write(text.encode()))
 
 
 def set_aside(out: Path) -> Path | None:

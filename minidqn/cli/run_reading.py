@@ -19,9 +19,11 @@ import numpy as np
 from minidqn.agents.policy import GreedyPolicy
 from minidqn.cli.agents import TablePolicy, greedy_policy, load_agent
 from minidqn.common import checkpoint
+from minidqn.common.files import open_regular
 from minidqn.common.validation import is_int, is_real
 from minidqn.training.history import read_csv_rows
 
+MAX_RUN_JSON = 1_000_000  # bytes: a run.json holds a few settings and one config (about 1 kB)
 EVALUATION_COLUMNS = ["env_steps", "mean_return", "predicted_value", "discounted_return"]
 
 # key: (what it must be, the check), for the keys `minidqn train` writes besides env_id and config
@@ -42,10 +44,14 @@ def read_run_json(folder: Path) -> dict:
     path = folder / "run.json"
     if not path.exists():
         return {}
+    with open_regular(path, "rb") as f:
+        text = f.read(MAX_RUN_JSON + 1)
+    if len(text) > MAX_RUN_JSON:
+        raise ValueError(f"{path} is over {MAX_RUN_JSON:,} bytes: no run.json minidqn writes is near that size")
     try:
-        run = json.loads(path.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"{path} is not readable JSON ({error})") from None
+        run = json.loads(text.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:  # RecursionError: nested too deep
+        raise ValueError(f"{path} is not readable JSON ({type(error).__name__}: {error})") from None
     if not isinstance(run, dict):
         raise ValueError(f"{path} must hold a JSON object of settings, got {type(run).__name__}")  # noqa: TRY004 (a file's contents)
     for key, (expected, ok) in CHECKS.items():

@@ -18,12 +18,13 @@ import json
 import math
 import os
 import re
-import secrets
 import stat
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 
 import numpy as np
+
+from minidqn.common.files import write_atomically
 
 _TAG = re.compile(r"minidqn\.(\w+)/(\d+)")  # "minidqn.<agent class>/<version>"
 _ZIP_MAGIC = b"PK\x03\x04"  # the first bytes of every zip archive, hence of every .npz
@@ -87,93 +88,9 @@ def write_checkpoint(path: str | os.PathLike, tag: str, meta: dict, arrays: dict
     write_atomically(path, lambda f: np.savez(f, meta=record, **arrays))
 
 
-def write_atomically(path: str | os.PathLike, write: Callable) -> None:
-    """Call `write(f)` on a binary file that becomes exactly `path`, atomically: `path` holds
-    either the previous file or the complete new one, never a mixture, even if the process is
-    interrupted or killed while writing (checkpoints, and records rewritten whole).
-
-    1. Write everything to a temporary file of its own in the same folder (so that step 3 is a
-       rename within one file system, which POSIX makes atomic; a random name, so that two
-       threads or processes saving at once never share one).
-    2. Flush Python's buffer and fsync, so the bytes are on the disk, not only in the OS cache.
-    3. os.replace the temporary file onto `path`, then fsync the folder so the rename is durable.
-    If any step fails (a full disk, a KeyboardInterrupt), the temporary file is removed and the
-    error propagates; `path` is untouched. If `path` is a symbolic link, the file it points to is
-    replaced and the link kept; an existing file keeps its permissions."""
-    path = checked_target(path)  # through a symlink to its file: the rename must not replace the link
-    fd, tmp = create_temporary(path)
-    try:
-        with open(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        with contextlib.suppress(FileNotFoundError):  # a new file keeps the mode the umask gave it
-            os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
-        os.replace(tmp, path)
-    # NOTE: BaseException, not Exception: a Ctrl-C arriving mid-write must also remove the
-    # half-written temporary file (the file at `path` is safe either way).
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-        raise
-    if hasattr(os, "O_DIRECTORY"):  # POSIX: make the rename itself survive a power cut
-        folder = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)
-
-
-def create_temporary(path: str) -> tuple[int, str]:
-    """(fd, name) of a new, empty file "<path>.<random>.tmp" beside `path`, open for writing;
-    created with O_EXCL, so it is never a file somebody else is writing. (A file name near the
-    system's limit of 255 bytes is shortened in the temporary name, which must fit too.)"""
-    folder, name = os.path.split(path)
-    while True:
-        tmp = os.path.join(folder, f"{name[:200]}.{secrets.token_hex(6)}.tmp")
-        try:
-            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
-        except FileExistsError:  # 2⁴⁸ names: another attempt, not an error
-            continue
-
-
-def checked_target(path: str | os.PathLike, what: str = "path") -> str:
-    """The file a checkpoint at `path` is written to (through a symlink, the file it points to),
-    or a TypeError or ValueError naming `what` if `path` is no file name in an existing folder."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"{what} must be a str or os.PathLike, got {path!r}")
-    name = os.fspath(path)
-    if isinstance(name, bytes) or name == "":
-        raise ValueError(f"{what} {name!r} is not a file name; give one, like 'runs/agent.npz'")
-    if name.endswith((os.sep, "/")) or os.path.isdir(name):
-        raise ValueError(f"{what} {name!r} is a folder; give a file name, like 'runs/agent.npz'")
-    target = os.path.realpath(name)
-    folder = os.path.dirname(target)
-    if not os.path.isdir(folder):
-        raise ValueError(f"{what} {name!r}: the folder {folder!r} does not exist")
-    return target
-
-
-def check_writable(path: str | os.PathLike) -> None:
-    """ValueError naming `path` unless a checkpoint could be written there now: a file name (not
-    a folder) in an existing folder where a temporary file can be created."""
-    target, name = checked_target(path, "checkpoint_path"), os.fspath(path)
-    try:
-        fd, tmp = create_temporary(target)
-        os.close(fd)
-        os.remove(tmp)
-    except OSError as error:
-        raise ValueError(f"checkpoint_path {name!r} cannot be written: {error.strerror or error}") from None
-
-
 # --- reading -----------------------------------------------------------------------------------
-def read_checkpoint(
-    path: str | os.PathLike,
-    kind: str,
-    version: int,
-    upgrades: Mapping[int, Upgrade] | None = None,
-    why_not: Mapping[int, str] | None = None,
-) -> tuple[dict, dict[str, np.ndarray]]:
+def read_checkpoint(path: str | os.PathLike, kind: str, version: int, upgrades: Mapping[int, Upgrade] | None = None,
+                    why_not: Mapping[int, str] | None = None) -> tuple[dict, dict[str, np.ndarray]]:
     """(meta, arrays) of a `kind` checkpoint in format `version`, read fully into memory.
 
     An older version v is read through upgrades[v], upgrades[v + 1], ... up to `version`; a
@@ -210,6 +127,9 @@ def kind_of(path: str | os.PathLike) -> str:
 
 def _read_archive(path: str | os.PathLike, kind: str) -> tuple[object, dict[str, np.ndarray]]:
     """The decoded JSON record and the arrays of an .npz at `path`, or a CheckpointError."""
+    mode = os.stat(path).st_mode  # a folder keeps open's IsADirectoryError; a named pipe would block forever
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise refuse(path, kind, "it is not a regular file")
     with open(path, "rb") as f:  # outside the try: a missing or unreadable path keeps its OSError
         head = f.read(len(_ZIP_MAGIC))
         f.seek(0)

@@ -13,7 +13,7 @@ import io
 import os
 from dataclasses import astuple, dataclass, field, fields
 
-from minidqn.common.checkpoint import write_atomically
+from minidqn.common.files import open_regular, write_atomically
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ def read_csv_rows(path: str | os.PathLike) -> list[list[str]]:
     """The rows of the CSV file at `path`, as strings; a ValueError naming it if it is not UTF-8
     text that Python's csv module can read (a NUL byte, a field past its size limit)."""
     try:
-        with open(path, newline="", encoding="utf-8") as f:
+        with open_regular(path, newline="", encoding="utf-8") as f:
             return list(csv.reader(f))
     except (UnicodeDecodeError, csv.Error) as error:
         raise ValueError(f"{os.fspath(path)} is not a CSV text file ({error})") from None
@@ -144,7 +144,7 @@ def read_csv_rows(path: str | os.PathLike) -> list[list[str]]:
 
 def write_csv(path: str | os.PathLike, rows) -> None:
     """Write `rows` (the header first) as a CSV file that replaces `path` whole or not at all
-    (minidqn.common.checkpoint.write_atomically): a kill or a full disk leaves the old file."""
+    (minidqn.common.files.write_atomically): a kill or a full disk leaves the old file."""
     text = io.StringIO(newline="")
     csv.writer(text).writerows(rows)
     write_atomically(path, lambda f: f.write(text.getvalue().encode()))

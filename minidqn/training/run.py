@@ -18,7 +18,7 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from minidqn.common.checkpoint import check_writable
+from minidqn.common.files import check_writable
 from minidqn.common.validation import is_int
 from minidqn.training.history import Episode, History
 
