@@ -228,6 +228,18 @@ def test_an_output_named_like_a_record_is_refused_before_it_overwrites_one(argv,
     assert stop.value.code == 2 and contents(folder) == before
 
 
+@pytest.mark.parametrize("argv, link", [(["plot", "{folder}"], "learning_curve.png"),
+                                        (["record", "{folder}", "--out", "{folder}/a.gif"], "a.gif")])
+def test_a_picture_is_never_drawn_through_a_planted_link(argv, link, folder, tmp_path):
+    outside = tmp_path / "precious.txt"
+    outside.write_text("someone else's file")
+    (folder / link).unlink(missing_ok=True)
+    (folder / link).symlink_to(outside)
+    with pytest.raises(SystemExit, match="symbolic link"):
+        run([word.format(folder=folder) for word in argv])
+    assert outside.read_text() == "someone else's file"
+
+
 # --- archives checked against their own size -----------------------------------------------------------
 def overlapping_copies(source: Path, target: Path, member: str, copies: int) -> None:
     """`source` with its central directory listing `member` `copies` more times, each entry

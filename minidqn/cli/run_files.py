@@ -41,6 +41,12 @@ def check_out_folder(out: Path, overwrite: bool) -> Path:
     return out
 
 
+def refuse_link(path: Path) -> None:
+    """ValueError if `path`, a file about to be written, is a symbolic link: it is never followed."""
+    if path.is_symlink():
+        raise ValueError(f"{path} is a symbolic link; minidqn never writes through one: remove it, or name another file")
+
+
 def refuse_links(folder: Path) -> None:
     """ValueError if any file a run writes in `folder` is a symbolic link: a run writes its own files
     and never follows a link planted there onto a file elsewhere."""

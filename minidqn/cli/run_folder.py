@@ -32,6 +32,7 @@ from minidqn.cli.run_files import (
     RUN_FILES,
     check_out_folder,
     put_back,
+    refuse_link,
     refuse_links,
     set_aside,
     write_json,
@@ -172,6 +173,7 @@ def record(path: Path, gif: Path, seed: int = 0, max_steps: int | None = None, e
     """Write `gif`, an animation of one greedy episode of the policy at `path`; return its return."""
     from minidqn.pictures import plotting  # matplotlib only for the commands that draw
 
+    refuse_link(Path(gif))
     policy, run = load_policy(Path(path))
     env_id = env_id_of(env_id, run, path)
     drawn_here = env_id.startswith(("CartPole", "MinAtar/"))  # by matplotlib, from the env's state: no pygame
@@ -206,6 +208,7 @@ def plot_run(folder: Path, path: Path | None = None, history_csv: Path | None = 
     record of the same columns anywhere) and, for the folder's own record, its evaluations.csv."""
     from minidqn.pictures.plotting import plot_learning_curve
 
+    refuse_link(path or folder / "learning_curve.png")
     own = history_csv is None or history_csv.resolve() == (folder / "history.csv").resolve()
     history = History.from_csv(folder / "history.csv" if history_csv is None else history_csv)
     run = read_run_json(folder)
