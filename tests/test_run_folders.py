@@ -332,8 +332,10 @@ def test_ctrl_c_in_a_real_process_prints_the_resume_command(tmp_path):
 
 # --- what it says is true, and every failure is one line -------------------------------------------------
 def test_a_run_evaluated_or_resumed_on_the_wrong_env_is_refused_naming_both(folder, tmp_path):
-    with pytest.raises(SystemExit, match=r"trained on observations of shape \(4,\) with 2 actions.*Acrobot"):
+    with pytest.raises(SystemExit, match=r"trained on observations of shape \(4,\) with 2 actions.*Acrobot-v1 has "
+                                         r"observations of shape \(6,\) and 3 actions") as stop:
         run(["evaluate", str(folder), "--env-id", "Acrobot-v1"])
+    assert "\n" not in stop.value.code
     with pytest.raises(SystemExit, match="trained on observations of shape"):
         run(["resume", str(folder), "--steps", "10", "--env-id", "MountainCar-v0"])
     with pytest.raises(SystemExit, match="trained on observations of shape"):

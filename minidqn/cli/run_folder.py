@@ -174,6 +174,8 @@ def record(path: Path, gif: Path, seed: int = 0, max_steps: int | None = None, e
     from minidqn.pictures import plotting  # matplotlib only for the commands that draw
 
     refuse_link(Path(gif))
+    if not Path(gif).parent.is_dir():  # said now, not after the episode has been played
+        raise ValueError(f"--out {gif}: the folder {Path(gif).parent} does not exist")
     policy, run = load_policy(Path(path))
     env_id = env_id_of(env_id, run, path)
     drawn_here = env_id.startswith(("CartPole", "MinAtar/"))  # by matplotlib, from the env's state: no pygame

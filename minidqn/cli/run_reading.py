@@ -165,15 +165,18 @@ def check_fits(policy: GreedyPolicy | TablePolicy, env: gym.Env, path: Path) -> 
     same = (tuple(shape) == policy.obs_shape if len(policy.obs_shape) > 1 else
             int(np.prod(shape)) == policy.obs_dim)
     if not same or actions != policy.n_actions:
+        kind = f"{actions} actions" if actions is not None else f"actions of {type(env.action_space).__name__}"
         raise ValueError(f"{path} was trained on observations of shape {policy.obs_shape} with {policy.n_actions} "
-                         f"actions, and {env.spec.id if env.spec else 'this env'} has {env.observation_space} and "
-                         f"{env.action_space}: give the env it was trained on (--env-id)")
+                         f"actions, and {env.spec.id if env.spec else 'this env'} has observations of shape "
+                         f"{tuple(shape)} and {kind}: give the env it was trained on (--env-id)")
 
 
 def run_folder(path: Path) -> tuple[Path, dict]:
     """The run folder at `path` (or holding the .npz `path`) and its run.json, which must hold
     every setting `train` wrote there."""
     folder = path.parent if path.suffix == ".npz" else path
+    if path.is_file() and path.suffix != ".npz":
+        raise ValueError(f"{path} is a file, and resume takes a run folder or the .npz checkpoint in one")
     if not (folder / "run.json").exists():
         raise FileNotFoundError(f"{folder} holds no run.json: resume needs a folder written by `minidqn train`")
     run = read_run_json(folder)
