@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from minidqn.nn.optim import SGD, Adam, clip_grad_norm, flush_to_zero
+from minidqn.nn.optim import FLUSH_EVERY, SGD, Adam, clip_grad_norm, flush_to_zero
 
 
 def test_adam_first_two_steps_match_hand_computation():
@@ -121,25 +121,38 @@ def test_flush_to_zero_zeroes_subnormal_numbers_only(dtype):
     np.testing.assert_array_equal(a, np.array([0.0, 0.0, 0.0, tiny, -tiny, -1.0, 3.5, 0.0], dtype))
 
 
-def test_adam_moments_of_a_gradient_gone_to_zero_never_become_subnormal():
+def longest_subnormal_stretch(arrays_after_each_step) -> int:
+    """The most consecutive steps after which some entry of the array was subnormal."""
+    longest = run = 0
+    for a in arrays_after_each_step:
+        subnormal = np.any((a != 0) & (np.abs(a) < np.finfo(a.dtype).tiny))
+        run = run + 1 if subnormal else 0
+        longest = max(longest, run)
+    return longest
+
+
+def test_adam_moments_of_a_gradient_gone_to_zero_are_subnormal_for_at_most_flush_every_steps():
     # m falls by β₁ = 0.9 a step once g is 0: from 0.1 it passes float32's smallest normal
     # number (1.2e-38) near step 820 and would stay subnormal until about step 960.
     theta = np.ones(4, np.float32)
     adam = Adam([theta], lr=1e-3)
     adam.step([np.full(4, 1.0, np.float32)])
-    for _ in range(900):
+    after = []
+    for _ in range(1000):
         adam.step([np.zeros(4, np.float32)])
-    tiny = np.finfo(np.float32).tiny
-    for moment in (adam.m[0], adam.v[0]):
-        assert not np.any((moment != 0) & (np.abs(moment) < tiny))
+        after.append(adam.m[0].copy())
+    assert 1 <= longest_subnormal_stretch(after) < FLUSH_EVERY  # it was subnormal, briefly
     assert np.all(adam.m[0] == 0) and np.all(adam.v[0] > 0)
     assert np.all(np.isfinite(theta)) and np.all(theta < 1.0)
 
 
-def test_sgd_momentum_of_a_gradient_gone_to_zero_never_becomes_subnormal():
+def test_sgd_momentum_of_a_gradient_gone_to_zero_is_subnormal_for_at_most_flush_every_steps():
     theta = np.ones(3, np.float32)
     sgd = SGD([theta], lr=1e-3, momentum=0.9)
     sgd.step([np.full(3, 0.1, np.float32)])
-    for _ in range(900):  # v = 0.1·0.9ᵗ would be subnormal from step 820 or so
+    after = []
+    for _ in range(1000):  # v = 0.1·0.9ᵗ would be subnormal from step 820 or so
         sgd.step([np.zeros(3, np.float32)])
+        after.append(sgd.velocity[0].copy())
+    assert 1 <= longest_subnormal_stretch(after) < FLUSH_EVERY
     assert np.all(sgd.velocity[0] == 0) and np.all(theta < 1.0)

@@ -35,6 +35,6 @@ def soft_update(target: MLP | ConvNet, source: MLP | ConvNet, tau: float) -> Non
 
 
 def _check_same_architecture(target, source) -> None:
-    mine, theirs = target.state()[0], source.state()[0]  # the architecture as plain metadata
+    mine, theirs = target.architecture, source.architecture  # plain metadata, made once per network
     if mine != theirs:
         raise ValueError(f"target and source must have the same architecture; got {mine} and {theirs}")

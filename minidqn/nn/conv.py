@@ -180,6 +180,9 @@ class ConvNet:
         self.layers += self.head.layers
         self.params, self.grads = conv_params + self.head.params, conv_grads + self.head.grads
         self.dueling, self.dueling_type = self.head.dueling, self.head.dueling_type
+        self.architecture = {"image_shape": list(self.image_shape), "conv_layers": [list(c) for c in self.conv_layers],
+                             "sizes": self.sizes, "dueling": self.dueling, "dueling_type": self.dueling_type,
+                             "dtype": self.dtype.name}  # as MLP.architecture
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """The outputs for x: (B, H·W·C) → (B, A), caching what backward needs."""
@@ -216,12 +219,7 @@ class ConvNet:
 
     def state(self) -> tuple[dict, dict[str, np.ndarray]]:
         """The architecture as plain metadata, and θ as the one array {"params": (P,)}."""
-        return self._architecture(), {"params": self.flat_params}
-
-    def _architecture(self) -> dict:
-        return {"image_shape": list(self.image_shape), "conv_layers": [list(layer) for layer in self.conv_layers],
-                "sizes": self.sizes, "dueling": self.dueling, "dueling_type": self.dueling_type,
-                "dtype": self.dtype.name}
+        return dict(self.architecture), {"params": self.flat_params}
 
     def load_state(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
         """Copy θ from a `state()` of a network of the same architecture; ValueError otherwise."""

@@ -215,6 +215,10 @@ class MLP:
                 self.layers.append(ReLU())
         if dueling:
             self.layers.append(Dueling(sizes[-1], self.dtype, aggregation=dueling_type))
+        # What identifies the architecture, as plain metadata: saved with θ, and compared before θ
+        # is copied or blended from another network (computed once: it never changes).
+        self.architecture = {"sizes": self.sizes, "dueling": self.dueling, "dueling_type": self.dueling_type,
+                             "dtype": self.dtype.name}
 
     @staticmethod
     def parameter_shapes(sizes: Sequence[int], dueling: bool = False) -> list[tuple[int, ...]]:
@@ -263,10 +267,7 @@ class MLP:
 
     def state(self) -> tuple[dict, dict[str, np.ndarray]]:
         """The architecture as plain metadata, and θ as the one array {"params": (P,)}."""
-        return self._architecture(), {"params": self.flat_params}
-
-    def _architecture(self) -> dict:
-        return {"sizes": self.sizes, "dueling": self.dueling, "dueling_type": self.dueling_type, "dtype": self.dtype.name}
+        return dict(self.architecture), {"params": self.flat_params}
 
     def load_state(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
         """Copy θ from a `state()` of a network of the same architecture; ValueError otherwise."""
@@ -276,7 +277,7 @@ class MLP:
 def load_parameters(network, meta: dict, arrays: dict[str, np.ndarray]) -> None:
     """network.flat_params ← the saved θ, if `meta` describes the same architecture as the
     network's own and θ has its size and dtype; ValueError otherwise (for MLP and ConvNet)."""
-    mine = network._architecture()
+    mine = network.architecture
     if meta != mine:
         raise ValueError(f"the saved network is {meta}, this one {mine}")
     params = arrays["params"]

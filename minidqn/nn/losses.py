@@ -28,7 +28,7 @@ def _td_errors(q: np.ndarray, actions: np.ndarray, targets: np.ndarray, weights)
 
 def _scatter(q: np.ndarray, actions: np.ndarray, grad_taken: np.ndarray) -> np.ndarray:
     """dL/dq: (B, A), zero everywhere but at (i, aᵢ), where it is grad_taken[i]."""
-    grad_q = np.zeros_like(q)
+    grad_q = np.zeros(q.shape, q.dtype)
     grad_q[np.arange(q.shape[0]), actions] = grad_taken
     return grad_q
 

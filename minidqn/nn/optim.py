@@ -8,6 +8,7 @@ parameter, so views into a network's parameter vector stay valid.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -48,9 +49,23 @@ def flush_to_zero(a: np.ndarray, scratch: np.ndarray) -> np.ndarray:
     bias correction at most 10, over eps = 1e-8), and such a v changes √v̂ + eps by under 1e-18
     against eps. Setting them to 0 is what CPUs call flush-to-zero, done here by hand.
     """
-    np.greater_equal(np.abs(a, out=scratch), np.finfo(a.dtype).tiny, out=scratch)  # 1.0 where |a| ≥ tiny, else 0.0
+    np.greater_equal(np.abs(a, out=scratch), smallest_normal(a.dtype), out=scratch)  # 1.0 where |a| ≥ tiny, else 0.0
     a *= scratch
     return a
+
+
+# The optimizers flush their running arrays every FLUSH_EVERY steps, so that a moment is subnormal
+# for at most that many steps (left alone, Adam's m would spend about 150 steps there, falling by
+# β₁ = 0.9 a step, and v about 16,000, by β₂ = 0.999), at a tenth of the cost of flushing every
+# step: the flush is six passes over θ, a third of Adam's step (docs/benchmarks.md).
+FLUSH_EVERY = 10
+
+
+@functools.cache
+def smallest_normal(dtype: np.dtype) -> float:
+    """The smallest positive normal number of a float dtype, np.finfo(dtype).tiny (looked up once
+    per dtype: np.finfo costs more than the flush itself on a small θ)."""
+    return float(np.finfo(dtype).tiny)
 
 
 class _Optimizer:
@@ -136,7 +151,7 @@ class SGD(_Optimizer):
         for p, g, v, scratch in zip(self.params, grads, self.velocity, self._scratch):
             v *= self.momentum
             v += g  # v ← μ·v + g
-            if self.momentum > 0:  # with g = 0, v falls by μ a step, into subnormals as Adam's m does
+            if self.momentum > 0 and self.t % FLUSH_EVERY == 0:  # with g = 0, v falls by μ a step, as Adam's m
                 flush_to_zero(v, scratch)
             p -= np.multiply(self.lr, v, out=scratch)  # θ ← θ − lr·v
         return norm
@@ -150,8 +165,8 @@ class Adam(_Optimizer):
         m̂ = m / (1 − β₁ᵗ),  v̂ = v / (1 − β₂ᵗ)   bias correction: m and v start at 0
         θ ← θ − lr · m̂ / (√v̂ + eps)
 
-    with m and v flushed to zero where they fall below the smallest normal number (flush_to_zero),
-    which changes no step and keeps the arithmetic at full speed.
+    with m and v flushed to zero where they fall below the smallest normal number (flush_to_zero,
+    every FLUSH_EVERY steps), which changes no step and keeps the arithmetic at full speed.
     """
 
     slots = ("m", "v")
@@ -197,8 +212,9 @@ class Adam(_Optimizer):
             v *= beta2
             np.multiply(1.0 - beta2, g, out=term)
             v += np.multiply(term, g, out=term)  # v ← β₂·v + (1 − β₂)·g·g
-            flush_to_zero(m, term)
-            flush_to_zero(v, term)
+            if t % FLUSH_EVERY == 0:
+                flush_to_zero(m, term)
+                flush_to_zero(v, term)
             m_hat = np.divide(m, 1.0 - beta1**t, out=term)  # m̂ = m / (1 − β₁ᵗ)
             v_hat = np.divide(v, 1.0 - beta2**t, out=denominator)  # v̂ = v / (1 − β₂ᵗ)
             np.sqrt(v_hat, out=denominator)

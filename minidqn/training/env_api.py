@@ -92,9 +92,9 @@ def step(env, action: int, at: int | str):
     obs, reward, terminated, truncated, _ = result
     if isinstance(reward, np.ndarray) and reward.shape == ():
         reward = reward[()]  # a 0-d array holds one number: accept it as that number
-    if not is_number(reward):
-        raise TypeError(f"env.step() returned the reward {_short(reward)} {when(at)}: expected one real number")
-    if not is_real(reward):  # NaN, ±inf, or an int too large for a float
+    if not is_real(reward):  # one check per step; which rule it broke is worked out only when it fails
+        if not is_number(reward):
+            raise TypeError(f"env.step() returned the reward {_short(reward)} {when(at)}: expected one real number")
         raise ValueError(f"env.step() returned the reward {_short(reward)} {when(at)}: rewards must be finite")
     for name, flag in (("terminated", terminated), ("truncated", truncated)):
         if not isinstance(flag, (bool, np.bool_)):
