@@ -58,16 +58,19 @@ def huber_loss(
 
     quadratic near zero and linear beyond `delta`, so one large TD error cannot dominate the
     step. Its derivative is h′(δ) = clip(δ, −delta, delta), so dL/dq[i, aᵢ] = wᵢ·h′(δᵢ) / B and
-    0 elsewhere. At |δ| = delta both pieces agree in value and slope.
+    0 elsewhere. At |δ| = delta both pieces agree in value and slope. With m = min(|δ|, delta),
+    the part of |δ| within delta, both pieces are one expression, h(δ) = ½m² + delta·(|δ| − m),
+    and h′(δ) = sign(δ)·m: that is how it is computed, with no branch per sample.
     """
     if delta <= 0:
         raise ValueError(f"delta must be > 0, got {delta}")
     td_error = _td_errors(q, actions, targets, weights)
     B = q.shape[0]
-    w = 1.0 if weights is None else weights
     abs_error = np.abs(td_error)
-    per_sample = np.where(
-        abs_error <= delta, 0.5 * td_error**2, delta * (abs_error - 0.5 * delta)
-    )  # (B,)
-    loss = float(np.sum(w * per_sample) / B)
-    return loss, _scatter(q, actions, w * np.clip(td_error, -delta, delta) / B)
+    inside = np.minimum(abs_error, delta)  # (B,): the part of |δ| within delta
+    per_sample = 0.5 * inside**2 + delta * (abs_error - inside)  # h(δ): ½δ² inside, delta·(|δ| − ½delta) beyond
+    slope = np.copysign(inside, td_error)  # h′(δ) = clip(δ, −delta, delta): (B,)
+    if weights is not None:
+        per_sample *= weights
+        slope *= weights
+    return float(per_sample.sum()) / B, _scatter(q, actions, slope / B)
