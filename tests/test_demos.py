@@ -47,6 +47,15 @@ def test_cartpole_demo_refuses_bad_flags(tmp_path):
         _main("cartpole.py")(["--gamma", "2", "--out", str(tmp_path)])
 
 
+def test_speed_demo_times_minidqn_in_processes_of_its_own(capsys):
+    results = _main("speed.py")(["--steps", "300", "--rounds", "2", "--libraries", "minidqn,minidqn as configured"])
+    assert set(results) == {"minidqn", "minidqn as configured"}
+    assert results["minidqn"]["ratio_to_minidqn"] == 1.0 and results["minidqn"]["train_us_per_step"] > 0
+    assert 0 < results["minidqn as configured"]["whole_seconds"] and "round 2:" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        _main("speed.py")(["--libraries", "PyTorch"])
+
+
 def test_benchmark_demo_runs_one_seed_and_writes_json(tmp_path):
     path = tmp_path / "bench.json"
     report = _main("benchmark.py")(["--seeds", "1", "--steps", "1200", "--eval-every", "300", "--workers", "1",
