@@ -80,6 +80,7 @@ class _Optimizer:
         if max_grad_norm is not None and not max_grad_norm > 0:
             raise ValueError(f"max_grad_norm must be > 0 or None, got {max_grad_norm}")
         self.params = list(params)
+        self.shapes = [p.shape for p in self.params]  # what every step's gradients must match
         self.lr = lr
         self.max_grad_norm = max_grad_norm
         self.t = 0  # steps taken so far
@@ -88,13 +89,9 @@ class _Optimizer:
 
     def _prepare(self, grads: Sequence[np.ndarray]) -> tuple[list[np.ndarray], float]:
         grads = list(grads)
-        if len(grads) != len(self.params) or any(
-            g.shape != p.shape for g, p in zip(grads, self.params)
-        ):
-            raise ValueError(
-                "grads must match params in number and shapes: got "
-                f"{[g.shape for g in grads]} for {[p.shape for p in self.params]}"
-            )
+        if [g.shape for g in grads] != self.shapes:
+            raise ValueError(f"grads must match params in number and shapes: got {[g.shape for g in grads]} "
+                             f"for {self.shapes}")
         if self.max_grad_norm is not None:
             return grads, clip_grad_norm(grads, self.max_grad_norm)
         return grads, grad_norm(grads)
