@@ -8,7 +8,7 @@ lazy ones included, against the line "May import:" of each part's docstring):
     pictures     matplotlib: curves, Q-tables, animations, diagrams      experiments   many seeds and settings
     agents       DQN, tabular Q-learning, their configs and parts
     nn           layers, losses, optimizers     memory   replay     training   env boundary, records, the run
-    common       value checks, checkpoint archives
+    common       value checks, files, checkpoint archives             stats   IQM, bootstrap CIs
 
 docs/code_map.md draws the map. The names below are the ones a learner imports first; every
 other name lives in its part (`from minidqn.memory.sum_tree import SumTree`).
