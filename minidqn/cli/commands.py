@@ -1,4 +1,4 @@
-"""The command line: train DQN on any gymnasium environment, then evaluate, record, resume or plot the run.
+"""The command line: train DQN on any gymnasium environment, then evaluate, record, resume or plot the run, or sweep many.
 
     minidqn train LunarLander-v3                 # the env's preset (minidqn.cli.presets), else the defaults
     minidqn train Acrobot-v1 --steps 50000 --lr 5e-4 --out runs/acrobot
@@ -7,6 +7,7 @@
     minidqn resume runs/acrobot --steps 20000    # train on, exactly where it stopped
     minidqn plot runs/acrobot                    # the figures again, from the saved record
     minidqn presets                              # the tuned starting points
+    minidqn sweep CartPole-v1 --seeds 0-9 --set lr=1e-3,2e-3 --out runs/lr   # trials on Ray (the sweep extra)
 
 `python -m minidqn` is the same command. A run folder holds agent.npz (the whole agent, to
 resume), policy.npz (the network alone, to act), run.json (the env and settings), history.csv
@@ -19,7 +20,6 @@ from __future__ import annotations
 import argparse
 import difflib
 import itertools
-import math
 import sys
 from pathlib import Path
 
@@ -27,7 +27,14 @@ import numpy as np
 
 from minidqn.agents.config import DQNConfig, QLearningConfig
 from minidqn.cli.agents import AGENT_NAMES, one_hot_states
-from minidqn.cli.flags import add_config_flags, config_from_args
+from minidqn.cli.flags import (
+    add_config_flags,
+    config_from_args,
+    file_of,
+    finite,
+    non_negative,
+    positive,
+)
 from minidqn.cli.presets import PRESETS, preset_for
 from minidqn.cli.run_folder import (
     plot_run,
@@ -45,7 +52,14 @@ from minidqn.cli.run_reading import (
     make_env,
     reward_target,
 )
-from minidqn.common.validation import MAX_COUNT
+from minidqn.cli.sweep import __doc__ as sweep_doc
+from minidqn.cli.sweep import run_sweep
+from minidqn.experiments.sweep_spec import (
+    parse_seeds,
+    parse_set,
+    read_sweep_file,
+    sweep_trials,
+)
 from minidqn.training.evaluation import play_episode
 
 
@@ -98,6 +112,19 @@ def command_plot(args: argparse.Namespace) -> Path:
     return out
 
 
+def command_sweep(args: argparse.Namespace) -> list[dict]:
+    spec = read_sweep_file(Path(args.spec)) if args.spec.endswith(".toml") else {
+        "env_id": latest_version(args.spec), "steps": None, "seeds": [0], "sets": [], "rows": None}
+    preset = preset_for(spec["env_id"])
+    steps = args.steps or spec["steps"] or preset.steps
+    base, _ = preset.for_budget(steps)
+    seeds = parse_seeds(args.seeds) if args.seeds else spec["seeds"]
+    trials = sweep_trials(spec["env_id"], base, seeds, spec["sets"] + [parse_set(text) for text in args.set],
+                          spec["rows"])
+    return run_sweep(trials, steps, args.out, args.workers, args.address, args.eval_every or preset.eval_every,
+                     args.eval_episodes)
+
+
 def command_presets(args: argparse.Namespace) -> None:
     for name, preset in PRESETS.items():
         print(f"{name:<16} {preset.steps:>8,} steps  {preset.source}")
@@ -118,55 +145,67 @@ def build_parser(env_id: str | None = None, agent: str = "dqn") -> argparse.Argu
 
     resume = commands.add_parser("resume", help="train a saved run on, exactly where it stopped")
     resume.add_argument("path", type=Path, help="the run folder (or its agent.npz)")
-    resume.add_argument("--steps", type=_positive, required=True, help="env steps to train on")
+    resume.add_argument("--steps", type=positive, required=True, help="env steps to train on")
     resume.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1)
     resume.add_argument("--env-id", "--env_id", help="the env (default: the run's, if gymnasium has it registered)")
 
     evaluate = commands.add_parser("evaluate", help="greedy returns of a saved agent or policy")
     evaluate.add_argument("path", type=Path, help="a run folder, an agent.npz or a policy.npz")
-    evaluate.add_argument("--episodes", type=_positive, default=20)
-    evaluate.add_argument("--seed", type=_non_negative, default=0, help="seeds the first reset")
+    evaluate.add_argument("--episodes", type=positive, default=20)
+    evaluate.add_argument("--seed", type=non_negative, default=0, help="seeds the first reset")
     evaluate.add_argument("--env-id", "--env_id", help="the env (default: the run's)")
-    evaluate.add_argument("--target", type=_finite, help="mean return that counts as solved")
+    evaluate.add_argument("--target", type=finite, help="mean return that counts as solved")
 
     record = commands.add_parser("record", help="an animated GIF of the greedy agent playing one episode")
     record.add_argument("path", type=Path, help="a run folder, an agent.npz or a policy.npz")
-    record.add_argument("--out", type=_file_of(".gif"), required=True, help="the GIF to write")
-    record.add_argument("--seed", type=_non_negative, default=0)
-    record.add_argument("--max-steps", "--max_steps", type=_positive, help="stop the episode after this many steps")
+    record.add_argument("--out", type=file_of(".gif"), required=True, help="the GIF to write")
+    record.add_argument("--seed", type=non_negative, default=0)
+    record.add_argument("--max-steps", "--max_steps", type=positive, help="stop the episode after this many steps")
     record.add_argument("--env-id", "--env_id", help="the env (default: the run's)")
 
     plot = commands.add_parser("plot", help="the learning-curve figure of a saved run")
     plot.add_argument("path", type=Path, help="a run folder, or a history CSV")
-    plot.add_argument("--out", type=_file_of(".png", ".svg", ".pdf"), help="the figure to write (default: "
+    plot.add_argument("--out", type=file_of(".png", ".svg", ".pdf"), help="the figure to write (default: "
                       "learning_curve.png in the run folder)")
 
     commands.add_parser("presets", help="list the tuned presets")
+
+    sweep = commands.add_parser("sweep", help="many trials (seeds x config values) on Ray, read with IQM and CIs",
+                                description=sweep_doc.split("\n\n")[0])
+    sweep.add_argument("spec", help="an env id (its preset is the base), or a sweep's TOML file")
+    sweep.add_argument("--seeds", help="such as 0-9 or 0-4,7 (default: 0, or the file's)")
+    sweep.add_argument("--set", action="append", default=[], metavar="KEY=V1,V2", help="a config field's values")
+    sweep.add_argument("--steps", type=positive, help="env steps per trial (default: the file's, else the preset's)")
+    sweep.add_argument("--out", type=Path, required=True, help="the sweep's folder")
+    sweep.add_argument("--workers", type=positive, help="trials at once on this machine (default: one per core)")
+    sweep.add_argument("--address", help="a running Ray cluster: auto, or HOST:PORT")
+    sweep.add_argument("--eval-every", "--eval_every", type=positive, help="default: the preset's")
+    sweep.add_argument("--eval-episodes", "--eval_episodes", type=positive, default=20)
     return parser
 
 
 def add_train_arguments(train: argparse.ArgumentParser, preset, agent: str) -> None:
     """train's arguments: the run's, then each field of the agent's config as a flag."""
     train.add_argument("env_id", help="a gymnasium id, such as CartPole-v1 or LunarLander-v3")
-    train.add_argument("--steps", type=_positive, help="env steps of training (default: the preset's budget"
+    train.add_argument("--steps", type=positive, help="env steps of training (default: the preset's budget"
                        + (f", {preset.steps:,}" if preset else "") + ")")
-    train.add_argument("--seed", type=_non_negative, default=0)
+    train.add_argument("--seed", type=non_negative, default=0)
     train.add_argument("--out", type=Path, help="run folder (default: runs/ENV_ID)")
     train.add_argument("--overwrite", action="store_true", help="replace the run the folder holds already")
-    train.add_argument("--target", type=_finite, help="mean greedy return that counts as solved "
+    train.add_argument("--target", type=finite, help="mean greedy return that counts as solved "
                        "(default: the env's reward threshold, if it has one)")
-    train.add_argument("--max-episode-steps", "--max_episode_steps", type=_positive, help="change the env's time limit")
-    train.add_argument("--eval-every", "--eval_every", type=_positive,
+    train.add_argument("--max-episode-steps", "--max_episode_steps", type=positive, help="change the env's time limit")
+    train.add_argument("--eval-every", "--eval_every", type=positive,
                        help="env steps between greedy evaluations (default: the preset's)")
-    train.add_argument("--eval-episodes", "--eval_episodes", type=_positive, default=20,
+    train.add_argument("--eval-episodes", "--eval_episodes", type=positive, default=20,
                        help="greedy episodes of the final evaluation")
-    train.add_argument("--checkpoint-every", "--checkpoint_every", type=_positive, default=10_000,
+    train.add_argument("--checkpoint-every", "--checkpoint_every", type=positive, default=10_000,
                        help="env steps between checkpoints of agent.npz")
     train.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
                        help="0 quiet, 1 progress lines, 2 a line per episode")
     train.add_argument("--agent", choices=tuple(AGENT_NAMES), default="dqn",
                        help="dqn, or tabular for Q-learning on a table (`--agent tabular --help` shows its fields)")
-    train.add_argument("--bins", type=_positive, help="tabular: bins per dimension of a bounded Box observation "
+    train.add_argument("--bins", type=positive, help="tabular: bins per dimension of a bounded Box observation "
                        "(default: CartPole's measured grid, else 10)")
     add_config_flags(train, AGENT_NAMES.get(agent, DQNConfig), defaults=preset.config if preset else None)
 
@@ -174,7 +213,7 @@ def add_train_arguments(train: argparse.ArgumentParser, preset, agent: str) -> N
 TABULAR_STEPS = 200_000  # a Q-table's default budget: ε and α fall over episodes, and FrozenLake's are short
 
 COMMANDS = {"train": command_train, "resume": command_resume, "evaluate": command_evaluate,
-            "record": command_record, "plot": command_plot, "presets": command_presets}
+            "record": command_record, "plot": command_plot, "presets": command_presets, "sweep": command_sweep}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -234,35 +273,3 @@ def describe(error: BaseException) -> str:
         return f"{error.filename}: {error.strerror}" if error.filename else error.strerror
     return str(error)
 
-
-# --- small helpers -----------------------------------------------------------------------------
-def _positive(text: str) -> int:
-    value = int(text)
-    if not 1 <= value <= MAX_COUNT:
-        raise argparse.ArgumentTypeError(f"expected a positive integer up to 2**53, got {text}")
-    return value
-
-
-def _non_negative(text: str) -> int:
-    value = int(text)
-    if not 0 <= value <= MAX_COUNT:
-        raise argparse.ArgumentTypeError(f"expected an integer from 0 to 2**53, got {text}")
-    return value
-
-
-def _file_of(*suffixes: str):
-    """An argparse type: a path whose name ends in one of `suffixes` (so that a slip cannot send
-    a picture over agent.npz or history.csv)."""
-    def path(text: str) -> Path:
-        if not text.lower().endswith(suffixes):
-            raise argparse.ArgumentTypeError(f"expected a file name ending in {' or '.join(suffixes)}, got {text!r}")
-        return Path(text)
-
-    return path
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text}")
-    return value

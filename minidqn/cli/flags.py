@@ -19,11 +19,14 @@ import dataclasses
 import functools
 import inspect
 import io
+import math
 import textwrap
 import tokenize
 import typing
+from pathlib import Path
 
 from minidqn.agents.config import DQNConfig  # noqa: F401  (the doctest's example)
+from minidqn.common.validation import MAX_COUNT
 
 
 def add_config_flags(parser: argparse.ArgumentParser, config_cls, defaults=None, prefix: str = "") -> None:
@@ -107,3 +110,39 @@ def _parse_bool(text: str) -> bool:
     if text.lower() in ("0", "false", "no", "off"):
         return False
     raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
+
+# --- argument types of the command line's own flags ---------------------------------------------
+def positive(text: str) -> int:
+    """An argparse type: an integer from 1 to 2**53."""
+    value = int(text)
+    if not 1 <= value <= MAX_COUNT:
+        raise argparse.ArgumentTypeError(f"expected a positive integer up to 2**53, got {text}")
+    return value
+
+
+def non_negative(text: str) -> int:
+    """An argparse type: an integer from 0 to 2**53."""
+    value = int(text)
+    if not 0 <= value <= MAX_COUNT:
+        raise argparse.ArgumentTypeError(f"expected an integer from 0 to 2**53, got {text}")
+    return value
+
+
+def file_of(*suffixes: str):
+    """An argparse type: a path whose name ends in one of `suffixes` (so that a slip cannot send
+    a picture over agent.npz or history.csv)."""
+    def path(text: str) -> Path:
+        if not text.lower().endswith(suffixes):
+            raise argparse.ArgumentTypeError(f"expected a file name ending in {' or '.join(suffixes)}, got {text!r}")
+        return Path(text)
+
+    return path
+
+
+def finite(text: str) -> float:
+    """An argparse type: a finite number."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text}")
+    return value

@@ -1,0 +1,163 @@
+"""`minidqn sweep`: the trials of a sweep run on Ray, each an ordinary run folder, then read with honest statistics.
+
+Ray places the trials: on this machine by default (started here with one worker per core, or
+`--workers N`), or on a running cluster (`--address auto`, `--address HOST:PORT`). Each trial is a
+Ray task that calls the same `train_new` as `minidqn train`, into SWEEP/trials/NAME/; nothing
+below the command line imports Ray, and this module imports it only when a sweep runs.
+
+A sweep survives faults: a trial that raises is recorded as failed, with its error, and the rest
+go on; run the same command again and the finished trials are skipped, an unfinished one resumes
+from its last checkpoint (`resume_run`), and a failed one is tried again. The sweep folder's lock
+refuses a second sweep into it, and its sweep.json refuses a different sweep. At the end
+SWEEP/results.csv holds one row per trial and SWEEP/summary.md one line per configuration: runs,
+IQM with its 95% bootstrap interval, mean, median and the fraction solved (minidqn.stats).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from minidqn.cli.folder_lock import FolderLock
+from minidqn.cli.presets import preset_for
+from minidqn.cli.run_files import write_json
+from minidqn.cli.run_reading import read_evaluations
+from minidqn.experiments.sweep_spec import Trial
+from minidqn.stats import bootstrap_ci, iqm
+
+
+def run_trial(trial: Trial, steps: int, folder: Path, eval_every: int, eval_episodes: int) -> dict:
+    """Train one trial into `folder` (runs in a Ray worker): from scratch, or on from the
+    checkpoint an interrupted attempt left; its summary."""
+    from minidqn.agents.dqn import DQNAgent
+    from minidqn.cli.run_folder import resume_run, train_new
+
+    checkpoint = folder / "agent.npz"
+    done = DQNAgent.load(checkpoint).num_steps if checkpoint.exists() and (folder / "run.json").exists() else 0
+    if 0 < done < steps:
+        return resume_run(folder, steps - done, verbose=0)
+    return train_new(trial.env_id, trial.config, steps, trial.seed, folder, eval_every=eval_every,
+                     eval_episodes=eval_episodes, checkpoint_every=max(1, steps // 5), verbose=0, overwrite=True)
+
+
+def finished(folder: Path, steps: int) -> dict | None:
+    """The summary of a trial that ran its whole budget to the end, else None."""
+    try:
+        summary = json.loads((folder / "summary.json").read_text())
+    except (OSError, ValueError):
+        return None
+    ok = isinstance(summary, dict) and not summary.get("interrupted") and summary.get("env_steps") == steps
+    return summary if ok else None
+
+
+def run_sweep(trials: list[Trial], steps: int, out: Path, workers: int | None = None, address: str | None = None,
+              eval_every: int = 5_000, eval_episodes: int = 20) -> list[dict]:
+    """Run every trial not finished yet on Ray, print progress, write results.csv and summary.md."""
+    try:
+        import ray
+    except ImportError:
+        raise ValueError('minidqn sweep runs on Ray, which is not installed: pip install -e ".[sweep]"') from None
+    out.mkdir(parents=True, exist_ok=True)
+    with FolderLock(out, f"minidqn sweep of {len(trials)} trials"):
+        spec = {"steps": steps, "eval_every": eval_every, "eval_episodes": eval_episodes,
+                "trials": [{"name": t.name, "env_id": t.env_id, "seed": t.seed, "swept": t.swept} for t in trials]}
+        if (out / "sweep.json").exists() and json.loads((out / "sweep.json").read_text()) != spec:
+            raise ValueError(f"{out} holds a different sweep (its sweep.json); give another --out")
+        write_json(out / "sweep.json", spec)
+        results = {t.name: finished(out / "trials" / t.name, steps) for t in trials}
+        todo = [t for t in trials if results[t.name] is None]
+        print(f"{len(trials)} trials, {len(trials) - len(todo)} finished already; {len(todo)} to run", flush=True)
+        errors = {}
+        if todo:
+            started_here = not ray.is_initialized()
+            if started_here:
+                ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False,
+                         log_to_driver=False, configure_logging=False)
+            try:
+                errors = _run_on_ray(ray, todo, steps, out, eval_every, eval_episodes, results)
+            finally:
+                if started_here:
+                    ray.shutdown()
+        rows = write_results(trials, results, errors, out, steps)
+        write_summary(rows, trials, out)
+    return rows
+
+
+def _run_on_ray(ray, todo: list[Trial], steps: int, out: Path, eval_every: int, eval_episodes: int,
+                results: dict) -> dict:
+    """Submit the trials, print a progress line as they end; {trial name: error} of those that failed."""
+    task = ray.remote(num_cpus=1, max_retries=0)(run_trial)
+    pending = {task.remote(t, steps, out / "trials" / t.name, eval_every, eval_episodes): t for t in todo}
+    errors, start, ended, said = {}, time.perf_counter(), 0, 0.0
+    cpus = int(ray.cluster_resources().get("CPU", 1))  # trials that run at once: one CPU each
+    while pending:
+        ready, _ = ray.wait(list(pending), num_returns=1, timeout=5.0)
+        if not ready and time.perf_counter() - said < 60:
+            continue  # a line when a trial ends, or once a minute while none does
+        for ref in ready:
+            trial = pending.pop(ref)
+            ended += 1
+            try:
+                results[trial.name] = ray.get(ref)
+            except Exception as error:  # noqa: BLE001  (a trial's failure is recorded, the sweep goes on)
+                errors[trial.name] = str(getattr(error, "cause", None) or error).strip().splitlines()[-1]
+        elapsed, running = time.perf_counter() - start, min(len(pending), cpus)
+        eta = f", about {elapsed / ended * len(pending):.0f} s left" if ended else ""  # at the pace so far
+        print(f"{ended}/{len(todo)} ended ({len(errors)} failed), {running} running, {len(pending) - running} "
+              f"waiting{eta}", flush=True)
+        said = time.perf_counter()
+    return errors
+
+
+def write_results(trials: list[Trial], results: dict, errors: dict, out: Path, steps: int) -> list[dict]:
+    """SWEEP/results.csv: trial, seed, each swept key, status, env_steps, final_return, steps_to_solve."""
+    keys = list(dict.fromkeys(key for t in trials for key in t.swept))
+    rows = []
+    for t in trials:
+        summary, folder = results.get(t.name), out / "trials" / t.name
+        target = summary.get("target") if summary else None
+        solve = None
+        if summary and target is not None:  # the first evaluation during training at or above the target
+            solve = next((int(step) for step, mean, *_ in read_evaluations(folder) if mean >= target), None)
+        rows.append({"trial": t.name, "seed": t.seed, **{k: t.swept.get(k, "") for k in keys},
+                     "status": "done" if summary else "failed", "env_steps": summary["env_steps"] if summary else "",
+                     "final_return": summary["final_evaluation"]["mean"] if summary else "",
+                     "steps_to_solve": "" if solve is None else solve, "error": errors.get(t.name, "")})
+    with open(out / "results.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return rows
+
+
+def write_summary(rows: list[dict], trials: list[Trial], out: Path) -> None:
+    """SWEEP/summary.md: per configuration, its runs' final returns read with minidqn.stats."""
+    lines = ["| configuration | runs | IQM | 95% CI | mean | median | solved |", "|---|---|---|---|---|---|---|"]
+    groups: dict[str, list[dict]] = {}
+    for trial, row in zip(trials, rows):
+        groups.setdefault(", ".join(f"{k}={v}" for k, v in trial.swept.items()) or "the preset", []).append(row)
+    for name, group in groups.items():
+        finals = np.array([r["final_return"] for r in group if r["status"] == "done"], dtype=float)
+        if not len(finals):
+            lines.append(f"| {name} | 0 of {len(group)} | | | | | |")
+            continue
+        low, high = bootstrap_ci(finals, seed=0)
+        solved = sum(r["steps_to_solve"] != "" for r in group)
+        lines.append(f"| {name} | {len(finals)} of {len(group)} | {iqm(finals):.1f} | {low:.1f} – {high:.1f} | "
+                     f"{finals.mean():.1f} | {np.median(finals):.1f} | {solved}/{len(group)} |")
+    (out / "summary.md").write_text("Final greedy returns per configuration (IQM: interquartile mean; "
+                                    "CI by stratified bootstrap; docs/experiments.md)\n\n" + "\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def sweep_budget(env_id: str, steps: int | None) -> int:
+    """The steps of each trial: as given, else the env's preset budget."""
+    value = steps if steps is not None else preset_for(env_id).steps
+    if not (isinstance(value, int) and 1 <= value < math.inf):
+        raise ValueError(f"steps must be a positive integer, got {value!r}")
+    return value

@@ -1,0 +1,163 @@
+"""`minidqn sweep`: the sweep read and checked as data, then real sweeps on a local Ray, with faults."""
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from minidqn import DQNConfig
+from minidqn.cli.commands import run
+from minidqn.cli.folder_lock import FolderLock
+from minidqn.experiments.sweep_spec import (
+    parse_seeds,
+    parse_set,
+    read_sweep_file,
+    sweep_trials,
+)
+
+TINY = ["--steps", "400", "--eval-every", "200", "--eval-episodes", "2", "--set", "learning_starts=100"]
+
+
+# --- the sweep as data -------------------------------------------------------------------------------
+@pytest.mark.parametrize("text, seeds", [("0", [0]), ("0-3", [0, 1, 2, 3]), ("0-2,7", [0, 1, 2, 7]), ("5-5", [5])])
+def test_seeds_are_read_as_ranges(text, seeds):
+    assert parse_seeds(text) == seeds
+
+
+@pytest.mark.parametrize("text", ["a-b", "3-1", "-2", "0-2,1", ""])
+def test_bad_seeds_are_named(text):
+    with pytest.raises(ValueError, match="--seeds"):
+        parse_seeds(text)
+
+
+def test_set_values_take_their_fields_types():
+    assert parse_set("lr=1e-3,2e-3") == ("lr", [0.001, 0.002])
+    assert parse_set("n-step=1,3") == ("n_step", [1, 3])
+    assert parse_set("double_dqn=true,false") == ("double_dqn", [True, False])
+    assert parse_set("lr_end=none,1e-5") == ("lr_end", [None, 1e-5])
+    assert parse_set("hidden_sizes=64x64,128") == ("hidden_sizes", [(64, 64), (128,)])
+
+
+@pytest.mark.parametrize("text, message", [("lrr=1e-3", "'lrr' is not a DQNConfig field; the fields are hidden_sizes"),
+                                           ("lr=fast", "'fast' is not a float"), ("lr", "expected KEY=VALUE")])
+def test_a_bad_set_is_named_with_the_valid_keys(text, message):
+    with pytest.raises(ValueError, match=message):
+        parse_set(text)
+
+
+def test_trials_are_the_product_each_config_built_before_any_runs():
+    trials = sweep_trials("CartPole-v1", DQNConfig(), [0, 1, 2], [parse_set("lr=1e-3,2e-3"), parse_set("n_step=1,3")])
+    assert len(trials) == 12 and len({t.name for t in trials}) == 12
+    assert trials[0].name == "lr=0.001-n_step=1-seed=0" and trials[0].config.lr == 0.001
+    with pytest.raises(ValueError, match="cannot run: DQNConfig.gamma must be"):
+        sweep_trials("CartPole-v1", DQNConfig(), [0], [parse_set("gamma=0.9,3")])
+
+
+def test_a_sweep_file_names_rows_like_an_ablation(tmp_path):
+    path = tmp_path / "ablation.toml"
+    path.write_text('env_id = "CartPole-v1"\nsteps = 1000\nseeds = "0-1"\n[set]\nlr = [1e-3]\n'
+                    '[[rows]]\nname = "no target network"\nset = {tau = 1.0}\n[[rows]]\nname = "defaults"\n')
+    spec = read_sweep_file(path)
+    assert spec["steps"] == 1000 and spec["seeds"] == [0, 1] and spec["sets"] == [("lr", [0.001])]
+    trials = sweep_trials(spec["env_id"], DQNConfig(), spec["seeds"], spec["sets"], spec["rows"])
+    assert [t.name for t in trials] == ["no_target_network-lr=0.001-seed=0", "no_target_network-lr=0.001-seed=1",
+                                        "defaults-lr=0.001-seed=0", "defaults-lr=0.001-seed=1"]
+    assert trials[0].config.tau == 1.0 and trials[2].config.tau == DQNConfig().tau
+    path.write_text('env_id = "CartPole-v1"\nsteeps = 3\n')
+    with pytest.raises(ValueError, match="steeps"):
+        read_sweep_file(path)
+    path.write_text("env_id = [")
+    with pytest.raises(ValueError, match="not valid TOML"):
+        read_sweep_file(path)
+
+
+def test_a_misspelt_key_stops_the_sweep_before_anything_is_written(tmp_path):
+    with pytest.raises(SystemExit, match="'lrr' is not a DQNConfig field"):
+        run(["sweep", "CartPole-v1", "--set", "lrr=1e-3", "--out", str(tmp_path / "sweep")])
+    assert not (tmp_path / "sweep").exists()
+
+
+def test_a_second_sweep_into_a_live_folder_is_refused(tmp_path):
+    with FolderLock(tmp_path, "minidqn sweep of 4 trials"), pytest.raises(SystemExit, match="in use by another"):
+        run(["sweep", "CartPole-v1", "--out", str(tmp_path), *TINY])
+
+
+# --- real sweeps on Ray --------------------------------------------------------------------------------
+ray = pytest.importorskip("ray")
+
+
+@pytest.fixture(scope="module")
+def finished_sweep(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sweep") / "lr"
+    rows = run(["sweep", "CartPole-v1", "--seeds", "0-1", "--set", "lr=1e-3,2e-3", "--out", str(out),
+                "--workers", "2", *TINY])
+    assert not ray.is_initialized()  # the sweep started Ray, and shut it down
+    return out, rows
+
+
+def test_a_sweep_runs_every_trial_into_a_run_folder_and_reads_them(finished_sweep):
+    out, rows = finished_sweep
+    with open(out / "results.csv", newline="") as f:
+        saved = list(csv.DictReader(f))
+    assert [r["trial"] for r in rows] == [r["trial"] for r in saved]  # what it returns is what it wrote
+    assert [r["trial"] for r in saved] == [f"lr={lr}-learning_starts=100-seed={s}" for lr in ("0.001", "0.002")
+                                           for s in (0, 1)]
+    assert {r["status"] for r in saved} == {"done"} and {r["env_steps"] for r in saved} == {"400"}
+    for r in saved:
+        folder = out / "trials" / r["trial"]
+        assert json.loads((folder / "run.json").read_text())["seed"] == int(r["seed"])
+        assert float(r["final_return"]) == json.loads((folder / "summary.json").read_text())["final_evaluation"]["mean"]
+    summary = (out / "summary.md").read_text()
+    assert "| lr=0.001, learning_starts=100 | 2 of 2 |" in summary and "IQM" in summary
+
+
+def test_running_a_finished_sweep_again_runs_nothing(finished_sweep, capsys):
+    out, _ = finished_sweep
+    before = (out / "results.csv").read_text()
+    run(["sweep", "CartPole-v1", "--seeds", "0-1", "--set", "lr=1e-3,2e-3", "--out", str(out), *TINY])
+    assert "4 finished already; 0 to run" in capsys.readouterr().out and not ray.is_initialized()
+    assert (out / "results.csv").read_text() == before
+    with pytest.raises(SystemExit, match="holds a different sweep"):
+        run(["sweep", "CartPole-v1", "--seeds", "0-2", "--out", str(out), *TINY])
+
+
+def test_a_failing_trial_is_recorded_and_the_rest_go_on(finished_sweep, tmp_path):
+    """One trial's folder holds a broken checkpoint from an earlier attempt: that trial fails,
+    with its error in results.csv, and the other three are finished ones, kept."""
+    out = tmp_path / "lr"
+    shutil.copytree(finished_sweep[0], out)
+    broken = out / "trials" / "lr=0.002-learning_starts=100-seed=1"
+    (broken / "summary.json").unlink()
+    (broken / "agent.npz").write_bytes(b"not a checkpoint")
+    run(["sweep", "CartPole-v1", "--seeds", "0-1", "--set", "lr=1e-3,2e-3", "--out", str(out), "--workers", "1",
+         *TINY])
+    with open(out / "results.csv", newline="") as f:
+        saved = {r["trial"]: r for r in csv.DictReader(f)}
+    assert saved[broken.name]["status"] == "failed" and "not a readable DQNAgent checkpoint" in saved[broken.name]["error"]
+    assert sum(r["status"] == "done" for r in saved.values()) == 3
+    assert "| lr=0.002, learning_starts=100 | 1 of 2 |" in (out / "summary.md").read_text()
+
+
+
+def test_a_sweep_runs_on_a_cluster_given_by_its_address(tmp_path):
+    """A Ray head started apart from the sweep, as on a cluster's first machine; the sweep joins it
+    with --address auto, and leaves it running; the test stops it."""
+    ray_cli = [sys.executable, "-m", "ray.scripts.scripts"]
+    started = subprocess.run([*ray_cli, "start", "--head", "--num-cpus=2", "--include-dashboard=false"],
+                             capture_output=True, text=True, timeout=120, check=False)
+    try:
+        assert started.returncode == 0, started.stderr
+        run(["sweep", "CartPole-v1", "--seeds", "0-1", "--out", str(tmp_path / "far"), "--address", "auto", *TINY])
+        with open(tmp_path / "far" / "results.csv", newline="") as f:
+            assert [r["status"] for r in csv.DictReader(f)] == ["done", "done"]
+        assert not ray.is_initialized()
+        assert subprocess.run(["pgrep", "-f", "raylet"], capture_output=True, check=False).stdout  # the head still runs
+    finally:
+        subprocess.run([*ray_cli, "stop", "--force"], capture_output=True, timeout=120, check=False)
+
+
+def test_no_ray_process_is_left_behind():
+    assert subprocess.run(["pgrep", "-f", "raylet"], capture_output=True, check=False).stdout == b""
