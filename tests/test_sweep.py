@@ -3,8 +3,10 @@
 import csv
 import json
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -157,6 +159,42 @@ def test_a_sweep_runs_on_a_cluster_given_by_its_address(tmp_path):
         assert subprocess.run(["pgrep", "-f", "raylet"], capture_output=True, check=False).stdout  # the head still runs
     finally:
         subprocess.run([*ray_cli, "stop", "--force"], capture_output=True, timeout=120, check=False)
+
+
+
+def test_a_sweep_killed_twice_and_resumed_ends_as_an_uninterrupted_one(tmp_path):
+    """SIGKILL of the driver, twice, while trials run; the same command then finishes the sweep,
+    and results.csv matches a sweep never interrupted, value for value."""
+    args = ["--seeds", "0-1", "--set", "lr=1e-3,2e-3", "--steps", "2000", "--eval-every", "1000",
+            "--eval-episodes", "2", "--set", "learning_starts=100", "--workers", "1"]
+    whole = tmp_path / "whole"
+    run(["sweep", "CartPole-v1", "--out", str(whole), *args])
+    killed = tmp_path / "killed"
+    for kill in range(2):
+        driver = subprocess.Popen([sys.executable, "-m", "minidqn", "sweep", "CartPole-v1", "--out", str(killed), *args],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while len(list(killed.glob("trials/*/agent.npz"))) < 1 + 2 * kill:  # a checkpoint of a new trial
+            assert time.monotonic() < deadline and driver.poll() is None
+            time.sleep(0.1)
+        driver.send_signal(signal.SIGKILL)
+        driver.wait(timeout=30)
+    run(["sweep", "CartPole-v1", "--out", str(killed), *args])  # at once: a killed worker may still hold a trial
+    wait_for_ray_to_end()
+    columns = ["trial", "seed", "lr", "learning_starts", "status", "env_steps", "final_return", "steps_to_solve"]
+    rows = {}
+    for out in (killed, whole):
+        with open(out / "results.csv", newline="") as f:
+            rows[out.name] = [[r[c] for c in columns] for r in csv.DictReader(f)]
+    assert rows["killed"] == rows["whole"] and {r[4] for r in rows["whole"]} == {"done"}
+
+
+def wait_for_ray_to_end(seconds: float = 150) -> None:
+    """A driver killed with SIGKILL leaves its Ray processes to notice and exit on their own."""
+    deadline = time.monotonic() + seconds
+    while subprocess.run(["pgrep", "-f", "raylet|ray::"], capture_output=True, check=False).stdout:
+        assert time.monotonic() < deadline, "Ray's processes outlived their killed driver"
+        time.sleep(0.5)
 
 
 def test_no_ray_process_is_left_behind():

@@ -22,7 +22,7 @@ REPLACED = ".replaced"  # where --overwrite sets the old run aside until the new
 
 
 RUN_FILES = ("run.json", "agent.npz", "policy.npz", "history.csv", "evaluations.csv", "learning_curve.png",
-             "summary.json")  # what a run folder holds
+             "summary.json", "tensorboard")  # what a run folder holds (tensorboard/: event files, with the sweep extra)
 
 
 def check_out_folder(out: Path, overwrite: bool) -> Path:
@@ -81,9 +81,15 @@ def set_aside(out: Path) -> Path | None:
 def put_back(out: Path, aside: Path) -> None:
     """Undo `set_aside`: the new run's files in `out` are removed and the old run's moved back."""
     for name in RUN_FILES:
-        (out / name).unlink(missing_ok=True)
+        remove(out / name)
     for path in aside.iterdir():
         os.replace(path, out / path.name)
     aside.rmdir()
 
 
+def remove(path: Path) -> None:
+    """Remove the file, link or folder at `path`, if there is one (a link itself, never what it points to)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)

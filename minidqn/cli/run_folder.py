@@ -48,6 +48,7 @@ from minidqn.cli.run_reading import (
     reward_target,
     run_folder,
 )
+from minidqn.cli.tensorboard import tensorboard_for
 from minidqn.training.evaluation import (
     EvaluateEvery,
     play_episode,
@@ -73,10 +74,15 @@ def train_run(agent: DQNAgent | QLearningAgent, run: dict, out: Path, steps: int
         return float(returns.mean())
 
     start, first_step = time.perf_counter(), agent.num_steps
+    events = tensorboard_for(out)  # TensorBoard's event files, if the sweep extra is installed
     with EpisodeCSV(out / "history.csv") as history_csv:
         every = EvaluateEvery(run["eval_every"], measure=measure, verbose=bool(verbose), start=agent.num_steps)
-        agent.train(env, steps, callback=[history_csv, every], verbose=verbose,
-                    checkpoint_path=out / "agent.npz", checkpoint_every=run["checkpoint_every"])
+        try:
+            agent.train(env, steps, callback=[history_csv, every, *([events] if events else [])], verbose=verbose,
+                        checkpoint_path=out / "agent.npz", checkpoint_every=run["checkpoint_every"])
+        finally:
+            if events:
+                events.close()
     seconds, trained = time.perf_counter() - start, agent.num_steps - first_step
     summary = {"env_id": run["env_id"], "env_steps": agent.num_steps, "trained_this_call": trained,
                "steps_asked_this_call": steps, "seconds_this_call": round(seconds, 2),

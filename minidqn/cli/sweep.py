@@ -33,16 +33,35 @@ from minidqn.stats import bootstrap_ci, iqm
 
 def run_trial(trial: Trial, steps: int, folder: Path, eval_every: int, eval_episodes: int) -> dict:
     """Train one trial into `folder` (runs in a Ray worker): from scratch, or on from the
-    checkpoint an interrupted attempt left; its summary."""
+    checkpoint an interrupted attempt left; its summary.
+
+    NOTE: when a sweep's driver is killed, Ray's worker may finish the trial it was running
+    before it notices (about a minute here), holding the trial folder's lock. A new run of the
+    sweep then waits for that lock, and takes the trial as the orphan left it."""
     from minidqn.agents.dqn import DQNAgent
+    from minidqn.cli.folder_lock import FolderInUse
     from minidqn.cli.run_folder import resume_run, train_new
 
-    checkpoint = folder / "agent.npz"
-    done = DQNAgent.load(checkpoint).num_steps if checkpoint.exists() and (folder / "run.json").exists() else 0
-    if 0 < done < steps:
-        return resume_run(folder, steps - done, verbose=0)
-    return train_new(trial.env_id, trial.config, steps, trial.seed, folder, eval_every=eval_every,
-                     eval_episodes=eval_episodes, checkpoint_every=max(1, steps // 5), verbose=0, overwrite=True)
+    deadline = time.monotonic() + ORPHAN_WAIT
+    while True:
+        summary = finished(folder, steps)
+        if summary is not None:
+            return summary
+        checkpoint = folder / "agent.npz"
+        done = DQNAgent.load(checkpoint).num_steps if checkpoint.exists() and (folder / "run.json").exists() else 0
+        try:
+            if 0 < done < steps:
+                return resume_run(folder, steps - done, verbose=0)
+            return train_new(trial.env_id, trial.config, steps, trial.seed, folder, eval_every=eval_every,
+                             eval_episodes=eval_episodes, checkpoint_every=max(1, steps // 5), verbose=0,
+                             overwrite=True)
+        except FolderInUse:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1.0)
+
+
+ORPHAN_WAIT = 600.0  # seconds a trial waits for its folder's lock held by a killed sweep's worker
 
 
 def finished(folder: Path, steps: int) -> dict | None:
