@@ -114,6 +114,7 @@ def test_a_sweep_runs_every_trial_into_a_run_folder_and_reads_them(finished_swee
         assert float(r["final_return"]) == json.loads((folder / "summary.json").read_text())["final_evaluation"]["mean"]
     summary = (out / "summary.md").read_text()
     assert "| lr=0.001, learning_starts=100 | 2 of 2 |" in summary and "IQM" in summary
+    assert (out / "learning_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_running_a_finished_sweep_again_runs_nothing(finished_sweep, capsys):

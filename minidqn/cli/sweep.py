@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import time
 from pathlib import Path
 
 import numpy as np
 
 from minidqn.cli.folder_lock import FolderLock
-from minidqn.cli.presets import preset_for
 from minidqn.cli.run_files import write_json
 from minidqn.cli.run_reading import read_evaluations
 from minidqn.experiments.sweep_spec import Trial
@@ -104,6 +102,7 @@ def run_sweep(trials: list[Trial], steps: int, out: Path, workers: int | None = 
                     ray.shutdown()
         rows = write_results(trials, results, errors, out, steps)
         write_summary(rows, trials, out)
+        draw_curves(trials, results, out, steps)
     return rows
 
 
@@ -174,9 +173,17 @@ def write_summary(rows: list[dict], trials: list[Trial], out: Path) -> None:
     print("\n".join(lines))
 
 
-def sweep_budget(env_id: str, steps: int | None) -> int:
-    """The steps of each trial: as given, else the env's preset budget."""
-    value = steps if steps is not None else preset_for(env_id).steps
-    if not (isinstance(value, int) and 1 <= value < math.inf):
-        raise ValueError(f"steps must be a positive integer, got {value!r}")
-    return value
+def draw_curves(trials: list[Trial], results: dict, out: Path, steps: int) -> None:
+    """SWEEP/learning_curves.png: each configuration's evaluations during training, IQM and 95% band."""
+    from minidqn.pictures.sweep_curves import (
+        plot_sweep_curves,  # matplotlib only when drawing
+    )
+
+    curves: dict[str, list] = {}
+    for t in trials:
+        name = ", ".join(f"{k}={v}" for k, v in t.swept.items()) or "the preset"
+        rows = read_evaluations(out / "trials" / t.name) if results.get(t.name) else []
+        curves.setdefault(name, []).append((np.array([r[0] for r in rows]), np.array([r[1] for r in rows])))
+    target = next((r["target"] for r in results.values() if r and r.get("target") is not None), None)
+    plot_sweep_curves(curves, steps, out / "learning_curves.png", target, title=f"{trials[0].env_id}: "
+                      f"{len(trials)} trials, IQM over each configuration's trials, 95% bootstrap band")
