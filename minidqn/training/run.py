@@ -56,12 +56,12 @@ class TrainingRun:
         # The next multiple of checkpoint_every, counted over all train() calls; -1: never.
         self.next_save = (agent.num_steps // checkpoint_every + 1) * checkpoint_every if checkpoint_every else -1
         self.episode_return, self.episode_length, self.losses = 0.0, 0, []
-        self.q_means, self.q_max = [], -math.inf
+        self.q_taken = []  # the episode's batches of predicted Q(sᵢ, aᵢ), read at its end
 
     def log_loss(self, loss: float, grad_norm: float = 0.0, q_taken=()) -> None:
-        """Keep one update's loss, and the mean and largest of its batch's predicted Q(sᵢ, aᵢ)
-        (`q_taken`: (B,)), for the episode's record; a NaN or infinite loss, or gradient norm ‖g‖,
-        stops the run.
+        """Keep one update's loss and its batch's predicted Q(sᵢ, aᵢ) (`q_taken`: (B,)), whose mean
+        and largest value over the episode go into its record; a NaN or infinite loss, or gradient
+        norm ‖g‖, stops the run.
 
         NOTE: the guard checks two floats per update, no array: a NaN or infinite weight makes
         the next loss NaN, and a gradient whose squares overflow (which would make Adam's second
@@ -73,9 +73,7 @@ class TrainingRun:
                                 "so Adam's second moment would be inf")
         self.losses.append(loss)
         if len(q_taken):
-            q = q_taken.tolist() if hasattr(q_taken, "tolist") else list(q_taken)  # B floats: Python's sum and
-            self.q_means.append(sum(q) / len(q))  # max beat NumPy's per-call cost on 64 numbers
-            self.q_max = max(self.q_max, max(q))
+            self.q_taken.append(q_taken)  # kept, and reduced once per episode rather than every update
 
     def log_step(self, reward: float, done: bool, epsilon: float, learning_rate: float) -> bool:
         """Count one env step; at an episode's end record it and run the callback; then write a
@@ -86,14 +84,13 @@ class TrainingRun:
         keep_going = True
         if done:
             mean_loss = float(np.mean(self.losses)) if self.losses else float("nan")
-            mean_q = float(np.mean(self.q_means)) if self.q_means else float("nan")
+            q = np.concatenate([np.ravel(batch) for batch in self.q_taken]) if self.q_taken else np.full(1, np.nan)
             episode = Episode(agent.num_episodes, self.episode_return, self.episode_length, agent.num_steps,
-                              epsilon, learning_rate, mean_loss, mean_q,
-                              self.q_max if self.q_max > -math.inf else float("nan"), self.progress.elapsed())
+                              epsilon, learning_rate, mean_loss, float(q.mean()), float(q.max()),
+                              self.progress.elapsed())
             self.history.append(episode)
             self.progress.episode(agent, self.history)
-            self.episode_return, self.episode_length, self.losses = 0.0, 0, []
-            self.q_means, self.q_max = [], -math.inf
+            self.episode_return, self.episode_length, self.losses, self.q_taken = 0.0, 0, [], []
             # Every callback runs (a list of them: each in turn), and any one returning False stops.
             # NOTE: a list inside all(), not a generator: a generator would skip the callbacks after a False.
             keep_going = all([callback(agent, episode) is not False for callback in self.callbacks])  # noqa: C419
