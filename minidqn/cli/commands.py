@@ -8,6 +8,7 @@
     minidqn plot runs/acrobot                    # the figures again, from the saved record
     minidqn presets                              # the tuned starting points
     minidqn sweep CartPole-v1 --seeds 0-9 --set lr=1e-3,2e-3 --out runs/lr   # trials on Ray (the sweep extra)
+    minidqn tune Acrobot-v1 --trials 50 --out runs/tune-acrobot               # an Optuna search (the same extra)
 
 `python -m minidqn` is the same command. A run folder holds agent.npz (the whole agent, to
 resume), policy.npz (the network alone, to act), run.json (the env and settings), history.csv
@@ -27,6 +28,11 @@ import numpy as np
 
 from minidqn.agents.config import DQNConfig, QLearningConfig
 from minidqn.cli.agents import AGENT_NAMES, one_hot_states
+from minidqn.cli.experiment_commands import (
+    add_experiment_parsers,
+    command_sweep,
+    command_tune,
+)
 from minidqn.cli.flags import (
     add_config_flags,
     config_from_args,
@@ -51,14 +57,6 @@ from minidqn.cli.run_reading import (
     load_policy,
     make_env,
     reward_target,
-)
-from minidqn.cli.sweep import __doc__ as sweep_doc
-from minidqn.cli.sweep import run_sweep
-from minidqn.experiments.sweep_spec import (
-    parse_seeds,
-    parse_set,
-    read_sweep_file,
-    sweep_trials,
 )
 from minidqn.training.evaluation import play_episode
 
@@ -112,19 +110,6 @@ def command_plot(args: argparse.Namespace) -> Path:
     return out
 
 
-def command_sweep(args: argparse.Namespace) -> list[dict]:
-    spec = read_sweep_file(Path(args.spec)) if args.spec.endswith(".toml") else {
-        "env_id": latest_version(args.spec), "steps": None, "seeds": [0], "sets": [], "rows": None}
-    preset = preset_for(spec["env_id"])
-    steps = args.steps or spec["steps"] or preset.steps
-    base, _ = preset.for_budget(steps)
-    seeds = parse_seeds(args.seeds) if args.seeds else spec["seeds"]
-    trials = sweep_trials(spec["env_id"], base, seeds, spec["sets"] + [parse_set(text) for text in args.set],
-                          spec["rows"])
-    return run_sweep(trials, steps, args.out, args.workers, args.address, args.eval_every or preset.eval_every,
-                     args.eval_episodes)
-
-
 def command_presets(args: argparse.Namespace) -> None:
     for name, preset in PRESETS.items():
         print(f"{name:<16} {preset.steps:>8,} steps  {preset.source}")
@@ -170,17 +155,7 @@ def build_parser(env_id: str | None = None, agent: str = "dqn") -> argparse.Argu
 
     commands.add_parser("presets", help="list the tuned presets")
 
-    sweep = commands.add_parser("sweep", help="many trials (seeds x config values) on Ray, read with IQM and CIs",
-                                description=sweep_doc.split("\n\n")[0])
-    sweep.add_argument("spec", help="an env id (its preset is the base), or a sweep's TOML file")
-    sweep.add_argument("--seeds", help="such as 0-9 or 0-4,7 (default: 0, or the file's)")
-    sweep.add_argument("--set", action="append", default=[], metavar="KEY=V1,V2", help="a config field's values")
-    sweep.add_argument("--steps", type=positive, help="env steps per trial (default: the file's, else the preset's)")
-    sweep.add_argument("--out", type=Path, required=True, help="the sweep's folder")
-    sweep.add_argument("--workers", type=positive, help="trials at once on this machine (default: one per core)")
-    sweep.add_argument("--address", help="a running Ray cluster: auto, or HOST:PORT")
-    sweep.add_argument("--eval-every", "--eval_every", type=positive, help="default: the preset's")
-    sweep.add_argument("--eval-episodes", "--eval_episodes", type=positive, default=20)
+    add_experiment_parsers(commands)
     return parser
 
 
@@ -213,7 +188,8 @@ def add_train_arguments(train: argparse.ArgumentParser, preset, agent: str) -> N
 TABULAR_STEPS = 200_000  # a Q-table's default budget: ε and α fall over episodes, and FrozenLake's are short
 
 COMMANDS = {"train": command_train, "resume": command_resume, "evaluate": command_evaluate,
-            "record": command_record, "plot": command_plot, "presets": command_presets, "sweep": command_sweep}
+            "record": command_record, "plot": command_plot, "presets": command_presets, "sweep": command_sweep,
+            "tune": command_tune}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -58,9 +58,12 @@ from minidqn.training.history import EpisodeCSV, History, write_csv
 
 
 # --- train and resume --------------------------------------------------------------------------
-def train_run(agent: DQNAgent | QLearningAgent, run: dict, out: Path, steps: int, verbose: int = 1) -> dict:
+def train_run(agent: DQNAgent | QLearningAgent, run: dict, out: Path, steps: int, verbose: int = 1,
+              keep_going=None) -> dict:
     """Train `agent` for `steps` env steps on run["env_id"], writing everything to `out` as it goes;
-    return the summary also written to out/summary.json."""
+    return the summary also written to out/summary.json. `keep_going(step, mean_return)`, if
+    given, hears every evaluation during training, and stops it by returning False (a search
+    pruning a trial); the run then ends as a Ctrl-C ends it."""
     env, eval_env = (make_env(run["env_id"], run["max_episode_steps"], one_hot=one_hot_states(agent)) for _ in "ab")
     target = reward_target(env, run["target"])
     gamma = agent.config.gamma
@@ -71,14 +74,19 @@ def train_run(agent: DQNAgent | QLearningAgent, run: dict, out: Path, steps: int
         returns, discounted, predicted = value_against_return(
             eval_env, greedy_policy(agent).act, value_function(agent), gamma, 10, seed=10_000 + step)
         evaluations.write([step, returns.mean(), predicted.mean(), discounted.mean()])
+        if keep_going is not None and keep_going(step, float(returns.mean())) is False:
+            stop.append(step)
         return float(returns.mean())
+
+    stop = []  # the step at which keep_going said stop, if it did
 
     start, first_step = time.perf_counter(), agent.num_steps
     events = tensorboard_for(out)  # TensorBoard's event files, if the sweep extra is installed
     with EpisodeCSV(out / "history.csv") as history_csv:
         every = EvaluateEvery(run["eval_every"], measure=measure, verbose=bool(verbose), start=agent.num_steps)
         try:
-            agent.train(env, steps, callback=[history_csv, every, *([events] if events else [])], verbose=verbose,
+            agent.train(env, steps, callback=[history_csv, every, *([events] if events else []), lambda *_: not stop],
+                        verbose=verbose,
                         checkpoint_path=out / "agent.npz", checkpoint_every=run["checkpoint_every"])
         finally:
             if events:
@@ -112,7 +120,8 @@ def train_run(agent: DQNAgent | QLearningAgent, run: dict, out: Path, steps: int
 def train_new(env_id: str, config: DQNConfig | QLearningConfig, steps: int, seed: int, out: Path,
               target: float | None = None, max_episode_steps: int | None = None, eval_every: int = 5_000,
               eval_episodes: int = 20, checkpoint_every: int | None = 10_000, verbose: int = 1,
-              source: str = "the settings given", overwrite: bool = False, bins: int | None = None) -> dict:
+              source: str = "the settings given", overwrite: bool = False, bins: int | None = None,
+              keep_going=None) -> dict:
     """A new agent (DQN for a DQNConfig, a Q-table for a QLearningConfig) trained on `env_id` into
     the run folder `out` (train_run): what `minidqn train` does. A folder that holds a run already
     is refused unless `overwrite`; then its run is removed only once the env and the new agent have
@@ -137,7 +146,7 @@ def train_new(env_id: str, config: DQNConfig | QLearningConfig, steps: int, seed
                   + (f"solved means a greedy mean ≥ {target:g}" if target is not None else "no reward threshold: "
                      "returns are reported, no verdict (give --target to set one)"))
             print(config)
-            return train_run(agent, run, out, steps, verbose)
+            return train_run(agent, run, out, steps, verbose, keep_going)
         except BaseException:
             if aside is not None and aside.exists() and not (out / "agent.npz").exists():
                 put_back(out, aside)

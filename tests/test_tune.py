@@ -1,0 +1,56 @@
+"""`minidqn tune`: an Optuna study whose trials run on a local Ray, resumed, and its pieces."""
+
+import json
+
+import pytest
+
+from minidqn import DQNConfig
+from minidqn.cli.commands import run
+from minidqn.cli.run_folder import train_new
+from minidqn.cli.tune import objective
+
+optuna = pytest.importorskip("optuna")
+ray = pytest.importorskip("ray")
+
+ARGS = ["--steps", "1200", "--eval-every", "300", "--workers", "2", "--report-seeds", "100"]
+
+
+def test_a_study_runs_resumes_and_reports_its_best_on_unseen_seeds(tmp_path, capsys):
+    out = tmp_path / "tune"
+    run(["tune", "CartPole-v1", "--trials", "4", "--out", str(out), *ARGS])
+    storage = f"sqlite:///{(out / 'study.db').resolve()}"
+    study = optuna.load_study(study_name="minidqn-CartPole-v1", storage=storage)
+    assert len(study.trials) == 4 and all(t.state.is_finished() for t in study.trials)
+    best = json.loads((out / "best.json").read_text())
+    assert best["trial"] == study.best_trial.number and best["params"] == study.best_trial.params
+    assert set(best["config_changes"]) >= {"lr", "n_step", "hidden_sizes"}
+    report = out / f"report-trial-{best['trial']}"
+    assert (report / "results.csv").read_text().count("\n") == 2  # a header and seed 100
+    assert json.loads((report / "trials" / "seed=100" / "run.json").read_text())["seed"] == 100
+    stale = study.ask()  # as a search killed while this trial ran would leave it
+    capsys.readouterr()
+    run(["tune", "CartPole-v1", "--trials", "5", "--out", str(out), *ARGS])
+    assert "4 trials ended, 1 to run" in capsys.readouterr().out
+    study = optuna.load_study(study_name="minidqn-CartPole-v1", storage=storage)
+    assert study.trials[stale.number].state == optuna.trial.TrialState.FAIL
+    assert sum(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials) + sum(
+        t.state == optuna.trial.TrialState.PRUNED for t in study.trials) == 5
+    assert not ray.is_initialized()
+
+
+def test_keep_going_stops_a_run_at_the_evaluation_that_says_so(tmp_path):
+    heard = []
+
+    def keep_going(step, mean):
+        heard.append((step, mean))
+        return len(heard) < 2  # stop at the second evaluation, as a pruner would
+
+    summary = train_new("CartPole-v1", DQNConfig(learning_starts=100), 3000, 0, tmp_path / "run", eval_every=300,
+                        eval_episodes=2, verbose=0, keep_going=keep_going)
+    assert summary["interrupted"] and 600 <= summary["env_steps"] < 3000 and len(heard) == 2
+
+
+def test_the_objective_is_the_late_evaluations_and_the_final_one(tmp_path):
+    (tmp_path / "evaluations.csv").write_text("env_steps,mean_return,predicted_value,discounted_return\n"
+                                              "500,10,0,0\n760,300,0,0\n900,400,0,0\n")
+    assert objective(tmp_path, {"final_evaluation": {"mean": 500.0}}, steps=1000) == pytest.approx(400.0)
