@@ -76,6 +76,19 @@ def test_a_sweep_file_names_rows_like_an_ablation(tmp_path):
         read_sweep_file(path)
 
 
+def test_the_ablation_file_reads_into_its_rows_on_ten_seeds():
+    from pathlib import Path
+
+    from minidqn.experiments.sweep_spec import configuration
+
+    spec = read_sweep_file(Path(__file__).resolve().parent.parent / "demos" / "ablation_cartpole.toml")
+    trials = sweep_trials(spec["env_id"], DQNConfig(), spec["seeds"], spec["sets"], spec["rows"])
+    assert len(trials) == 100 and len({configuration(t) for t in trials}) == 10
+    plain = next(t for t in trials if configuration(t) == "plain")
+    assert (plain.config.double_dqn, plain.config.dueling, plain.config.n_step) == (False, False, 1)
+    assert next(t for t in trials if configuration(t) == "defaults").config == DQNConfig()
+
+
 def test_a_misspelt_key_stops_the_sweep_before_anything_is_written(tmp_path):
     with pytest.raises(SystemExit, match="'lrr' is not a DQNConfig field"):
         run(["sweep", "CartPole-v1", "--set", "lrr=1e-3", "--out", str(tmp_path / "sweep")])
@@ -113,7 +126,7 @@ def test_a_sweep_runs_every_trial_into_a_run_folder_and_reads_them(finished_swee
         assert json.loads((folder / "run.json").read_text())["seed"] == int(r["seed"])
         assert float(r["final_return"]) == json.loads((folder / "summary.json").read_text())["final_evaluation"]["mean"]
     summary = (out / "summary.md").read_text()
-    assert "| lr=0.001, learning_starts=100 | 2 of 2 |" in summary and "IQM" in summary
+    assert "| lr=0.001-learning_starts=100 | 2 of 2 |" in summary and "IQM" in summary
     assert (out / "learning_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -141,7 +154,7 @@ def test_a_failing_trial_is_recorded_and_the_rest_go_on(finished_sweep, tmp_path
         saved = {r["trial"]: r for r in csv.DictReader(f)}
     assert saved[broken.name]["status"] == "failed" and "not a readable DQNAgent checkpoint" in saved[broken.name]["error"]
     assert sum(r["status"] == "done" for r in saved.values()) == 3
-    assert "| lr=0.002, learning_starts=100 | 1 of 2 |" in (out / "summary.md").read_text()
+    assert "| lr=0.002-learning_starts=100 | 1 of 2 |" in (out / "summary.md").read_text()
 
 
 

@@ -25,7 +25,7 @@ import numpy as np
 from minidqn.cli.folder_lock import FolderLock
 from minidqn.cli.run_files import write_json
 from minidqn.cli.run_reading import read_evaluations
-from minidqn.experiments.sweep_spec import Trial
+from minidqn.experiments.sweep_spec import Trial, configuration
 from minidqn.stats import bootstrap_ci, iqm
 
 
@@ -158,7 +158,7 @@ def write_summary(rows: list[dict], trials: list[Trial], out: Path) -> None:
     lines = ["| configuration | runs | IQM | 95% CI | mean | median | solved |", "|---|---|---|---|---|---|---|"]
     groups: dict[str, list[dict]] = {}
     for trial, row in zip(trials, rows):
-        groups.setdefault(", ".join(f"{k}={v}" for k, v in trial.swept.items()) or "the preset", []).append(row)
+        groups.setdefault(configuration(trial), []).append(row)
     for name, group in groups.items():
         finals = np.array([r["final_return"] for r in group if r["status"] == "done"], dtype=float)
         if not len(finals):
@@ -181,7 +181,7 @@ def draw_curves(trials: list[Trial], results: dict, out: Path, steps: int) -> No
 
     curves: dict[str, list] = {}
     for t in trials:
-        name = ", ".join(f"{k}={v}" for k, v in t.swept.items()) or "the preset"
+        name = configuration(t)
         rows = read_evaluations(out / "trials" / t.name) if results.get(t.name) else []
         curves.setdefault(name, []).append((np.array([r[0] for r in rows]), np.array([r[1] for r in rows])))
     target = next((r["target"] for r in results.values() if r and r.get("target") is not None), None)

@@ -44,6 +44,13 @@ class Trial:
     config: DQNConfig = field(hash=False)  # the preset with the swept fields set
 
 
+def configuration(trial: Trial) -> str:
+    """What a trial's configuration is called: its name without the seed ("the preset" if nothing
+    is swept), so that the seeds of one configuration group together."""
+    label = trial.name.rsplit("seed=", 1)[0].rstrip("-")
+    return label or "the preset"
+
+
 def parse_seeds(text: str) -> list[int]:
     """'0-9' -> [0, ..., 9]; '0-4,7' -> [0, 1, 2, 3, 4, 7]; ValueError naming --seeds otherwise."""
     seeds = []
