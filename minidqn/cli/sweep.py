@@ -111,7 +111,8 @@ def _run_on_ray(ray, todo: list[Trial], steps: int, out: Path, eval_every: int, 
     """Submit the trials, print a progress line as they end; {trial name: error} of those that failed."""
     task = ray.remote(num_cpus=1, max_retries=0)(run_trial)
     pending = {task.remote(t, steps, out / "trials" / t.name, eval_every, eval_episodes): t for t in todo}
-    errors, start, ended, said = {}, time.perf_counter(), 0, 0.0
+    errors, start, ended = {}, time.perf_counter(), 0
+    said = start
     cpus = int(ray.cluster_resources().get("CPU", 1))  # trials that run at once: one CPU each
     while pending:
         ready, _ = ray.wait(list(pending), num_returns=1, timeout=5.0)
