@@ -77,10 +77,6 @@ class TablePolicy:
     def act(self, obs) -> int:
         return self.table[self.agent.state_index(obs, "in evaluation")]
 
-    def value(self, obs) -> float:
-        """maxₐ Q(s, a): what the table predicts the discounted return from `obs` to be."""
-        return float(self.agent.q[self.agent.state_index(obs, "in evaluation")].max())
-
 
 def greedy_policy(agent: DQNAgent | QLearningAgent) -> GreedyPolicy | TablePolicy:
     """What acts greedily for `agent` now, with `act(obs)`: its network's copy, or its table's argmax."""
@@ -88,5 +84,8 @@ def greedy_policy(agent: DQNAgent | QLearningAgent) -> GreedyPolicy | TablePolic
 
 
 def value_function(agent: DQNAgent | QLearningAgent):
-    """obs -> maxₐ Q(obs, a), the agent's prediction of the discounted return from obs."""
-    return TablePolicy(agent).value if isinstance(agent, QLearningAgent) else lambda obs: agent.q_values(obs).max()
+    """obs -> maxₐ Q(obs, a), the agent's prediction of the discounted return from obs: a row of
+    its table, or the max of its network's outputs."""
+    if isinstance(agent, QLearningAgent):
+        return lambda obs: float(agent.q[agent.state_index(obs, "in evaluation")].max())
+    return lambda obs: agent.q_values(obs).max()

@@ -68,6 +68,7 @@ def train_run(agent: DQNAgent | QLearningAgent, run: dict, out: Path, steps: int
     target = reward_target(env, run["target"])
     gamma = agent.config.gamma
     evaluations = _CSVRows(out / "evaluations.csv", EVALUATION_COLUMNS)
+    stop = []  # the step at which keep_going said stop, if it did
 
     def measure(agent: DQNAgent | QLearningAgent, step: int) -> float:
         """10 greedy episodes: their mean return, and what the agent predicted for their first states."""
@@ -77,8 +78,6 @@ def train_run(agent: DQNAgent | QLearningAgent, run: dict, out: Path, steps: int
         if keep_going is not None and keep_going(step, float(returns.mean())) is False:
             stop.append(step)
         return float(returns.mean())
-
-    stop = []  # the step at which keep_going said stop, if it did
 
     start, first_step = time.perf_counter(), agent.num_steps
     events = tensorboard_for(out)  # TensorBoard's event files, if the sweep extra is installed
@@ -95,7 +94,7 @@ def train_run(agent: DQNAgent | QLearningAgent, run: dict, out: Path, steps: int
     summary = {"env_id": run["env_id"], "env_steps": agent.num_steps, "trained_this_call": trained,
                "steps_asked_this_call": steps, "seconds_this_call": round(seconds, 2),
                "steps_per_second_this_call": round(trained / seconds, 1), "target": target}
-    if trained < steps:  # Ctrl-C: train() saved agent.npz and returned; stop here, promptly
+    if trained < steps:  # Ctrl-C, or keep_going said stop: train() saved agent.npz and returned; stop here
         summary |= {"interrupted": True, "final_evaluation": None, "solved": None}
         write_json(out / "summary.json", summary)
         print(f"stopped at env step {agent.num_steps:,} after {trained:,} of {steps:,} steps ({steps - trained:,} "

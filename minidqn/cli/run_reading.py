@@ -14,13 +14,13 @@ import json
 from pathlib import Path
 
 import gymnasium as gym
-import numpy as np
 
 from minidqn.agents.policy import GreedyPolicy
 from minidqn.cli.agents import TablePolicy, greedy_policy, load_agent
 from minidqn.common import checkpoint
 from minidqn.common.files import open_regular
 from minidqn.common.validation import is_int, is_real
+from minidqn.training import env_api
 from minidqn.training.history import read_csv_rows
 
 MAX_RUN_JSON = 1_000_000  # bytes: a run.json holds a few settings and one config (about 1 kB)
@@ -152,23 +152,16 @@ def load_policy(path: Path) -> tuple[GreedyPolicy | TablePolicy, dict]:
 
 
 def check_fits(policy: GreedyPolicy | TablePolicy, env: gym.Env, path: Path) -> None:
-    """ValueError unless the agent saved at `path` can act in `env`: observations of its shape (or
-    its table's states), and as many discrete actions as it has."""
-    if isinstance(policy, TablePolicy):
-        try:
+    """ValueError unless the agent saved at `path` can act in `env`: the agent's own check of an
+    env (its observation shape and number of actions, or its table's states), said about `path`."""
+    try:
+        if isinstance(policy, TablePolicy):
             policy.agent.check_env(env)
-        except ValueError as error:
-            raise ValueError(f"{path} was trained on another env: {error}; give the env it was trained on "
-                             "(--env-id)") from None
-        return
-    shape, actions = env.observation_space.shape or (), getattr(env.action_space, "n", None)
-    same = (tuple(shape) == policy.obs_shape if len(policy.obs_shape) > 1 else
-            int(np.prod(shape)) == policy.obs_dim)
-    if not same or actions != policy.n_actions:
-        kind = f"{actions} actions" if actions is not None else f"actions of {type(env.action_space).__name__}"
-        raise ValueError(f"{path} was trained on observations of shape {policy.obs_shape} with {policy.n_actions} "
-                         f"actions, and {env.spec.id if env.spec else 'this env'} has observations of shape "
-                         f"{tuple(shape)} and {kind}: give the env it was trained on (--env-id)")
+        else:
+            env_api.check_env(env, policy.obs_shape, policy.n_actions, images=len(policy.obs_shape) > 1)
+    except ValueError as error:
+        raise ValueError(f"{path} cannot act in {env.spec.id if env.spec else 'this env'}: {error}; give the env "
+                         "it was trained on (--env-id)") from None
 
 
 def run_folder(path: Path) -> tuple[Path, dict]:

@@ -15,9 +15,10 @@ IQM with its 95% bootstrap interval, mean, median and the fraction solved (minid
 
 from __future__ import annotations
 
-import csv
+import contextlib
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ from minidqn.cli.run_files import write_json
 from minidqn.cli.run_reading import read_evaluations
 from minidqn.experiments.sweep_spec import Trial, configuration
 from minidqn.stats import bootstrap_ci, iqm
+from minidqn.training.history import write_csv
 
 
 def run_trial(trial: Trial, steps: int, folder: Path, eval_every: int, eval_episodes: int) -> dict:
@@ -91,19 +93,27 @@ def run_sweep(trials: list[Trial], steps: int, out: Path, workers: int | None = 
         print(f"{len(trials)} trials, {len(trials) - len(todo)} finished already; {len(todo)} to run", flush=True)
         errors = {}
         if todo:
-            started_here = not ray.is_initialized()
-            if started_here:
-                ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False,
-                         log_to_driver=False, configure_logging=False)
-            try:
+            with ray_session(ray, address, workers):
                 errors = _run_on_ray(ray, todo, steps, out, eval_every, eval_episodes, results)
-            finally:
-                if started_here:
-                    ray.shutdown()
         rows = write_results(trials, results, errors, out, steps)
         write_summary(rows, trials, out)
         draw_curves(trials, results, out, steps)
     return rows
+
+
+@contextlib.contextmanager
+def ray_session(ray, address: str | None, workers: int | None) -> Iterator[None]:
+    """Ray, for the `with` block: the cluster at `address`, or one started here with `workers` CPUs
+    (default: every core); shut down at the end if it was started here."""
+    started_here = not ray.is_initialized()
+    if started_here:
+        ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False,
+                 log_to_driver=False, configure_logging=False)
+    try:
+        yield
+    finally:
+        if started_here:
+            ray.shutdown()
 
 
 def _run_on_ray(ray, todo: list[Trial], steps: int, out: Path, eval_every: int, eval_episodes: int,
@@ -147,10 +157,7 @@ def write_results(trials: list[Trial], results: dict, errors: dict, out: Path, s
                      "status": "done" if summary else "failed", "env_steps": summary["env_steps"] if summary else "",
                      "final_return": summary["final_evaluation"]["mean"] if summary else "",
                      "steps_to_solve": "" if solve is None else solve, "error": errors.get(t.name, "")})
-    with open(out / "results.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(out / "results.csv", [list(rows[0]), *(list(row.values()) for row in rows)])
     return rows
 
 

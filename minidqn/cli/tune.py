@@ -17,16 +17,16 @@ IQM and its interval.
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
 import numpy as np
 
 from minidqn.agents.config import DQNConfig
 from minidqn.cli.folder_lock import FolderLock
+from minidqn.cli.run_files import write_json
 from minidqn.cli.run_reading import read_evaluations
 from minidqn.cli.search_space import sample_dqn
-from minidqn.cli.sweep import run_sweep
+from minidqn.cli.sweep import ray_session, run_sweep
 from minidqn.experiments.sweep_spec import Trial
 
 
@@ -82,21 +82,13 @@ def run_tune(env_id: str, base: DQNConfig, n_trials: int, steps: int, out: Path,
                                                               optuna.trial.TrialState.PRUNED)))
         print(f"study {study.study_name} in {storage}: {ended} trials ended, {max(0, n_trials - ended)} to run", flush=True)
         if ended < n_trials:
-            started_here = not ray.is_initialized()
-            if started_here:
-                ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False,
-                         log_to_driver=False, configure_logging=False)
-            try:
+            with ray_session(ray, address, workers):
                 _search(ray, optuna, study, storage, env_id, base, n_trials - ended, steps, out, eval_every)
-            finally:
-                if started_here:
-                    ray.shutdown()
         best = study.best_trial
         changes = sample_dqn(optuna.trial.FixedTrial(best.params), steps)
         print(f"best: trial {best.number}, objective {best.value:.1f}; as a preset, DQNConfig changes: {changes}")
-        (out / "best.json").write_text(json.dumps({"trial": best.number, "objective": best.value, "params": best.params,
-                                                   "config_changes": {k: list(v) if isinstance(v, tuple) else v
-                                                                      for k, v in changes.items()}}, indent=1) + "\n")
+        write_json(out / "best.json", {"trial": best.number, "objective": best.value, "params": best.params,
+                                       "config_changes": changes})
     config = dataclasses.replace(base, **changes)
     report = [Trial(f"seed={s}", env_id, s, {"tuned": f"trial {best.number}"}, config) for s in report_seeds]
     print(f"the best configuration on seeds the search never used ({', '.join(map(str, report_seeds))}):")

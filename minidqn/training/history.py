@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import os
 from dataclasses import astuple, dataclass, field, fields
 
@@ -108,7 +109,7 @@ class EpisodeCSV:
         self.path = os.fspath(path)
         fresh = not os.path.exists(self.path) or os.path.getsize(self.path) == 0
         if not fresh:
-            header = (read_csv_rows(self.path) or [[]])[0]
+            header = (read_csv_rows(self.path, limit=1) or [[]])[0]  # the header alone, not the whole record
             if header != COLUMNS:
                 raise ValueError(f"{self.path} exists and is not a minidqn history; refusing to append to it")
         self.file = open(self.path, "a", newline="")  # noqa: SIM115  (closed by close())
@@ -132,12 +133,13 @@ class EpisodeCSV:
         self.close()
 
 
-def read_csv_rows(path: str | os.PathLike) -> list[list[str]]:
-    """The rows of the CSV file at `path`, as strings; a ValueError naming it if it is not UTF-8
-    text that Python's csv module can read (a NUL byte, a field past its size limit)."""
+def read_csv_rows(path: str | os.PathLike, limit: int | None = None) -> list[list[str]]:
+    """The rows of the CSV file at `path` (the first `limit` of them, if given), as strings; a
+    ValueError naming it if it is not UTF-8 text that Python's csv module can read (a NUL byte, a
+    field past its size limit)."""
     try:
         with open_regular(path, newline="", encoding="utf-8") as f:
-            return list(csv.reader(f))
+            return list(itertools.islice(csv.reader(f), limit))
     except (UnicodeDecodeError, csv.Error) as error:
         raise ValueError(f"{os.fspath(path)} is not a CSV text file ({error})") from None
 
