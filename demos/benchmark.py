@@ -1,92 +1,56 @@
-"""Benchmark DQN on any env over several seeds: steps and seconds to solve, stability, speed.
+"""Benchmark DQN on any env over several seeds: steps to solve, stability, speed, as one sweep.
 
-For each seed, in parallel worker processes, the agent trains for --steps env steps. At the end
-of the first episode after every --eval-every steps it is evaluated greedily for 10 episodes on a
-separate env; the first evaluation with a mean ≥ the env's reward threshold (475 on CartPole-v1,
-195 on v0) marks the steps and seconds to solve. After training, the final policy is evaluated
-for 20 episodes: it "holds" if that mean is still at or above the threshold. An env without a
-reward threshold (and no --target) reports its final returns and calls no seed solved.
-Throughput is env steps per second of training (evaluation time excluded); wall seconds include
-the evaluations. The config and budget start from the env's preset (minidqn.cli.presets).
+Each seed is one trial of `minidqn sweep` (minidqn.cli.sweep): on Ray, one worker per core
+(--workers N) or on a cluster (--address), each a run folder under --out. The agent trains for
+--steps env steps; at the end of the first episode after every --eval-every steps it is evaluated
+greedily for 10 episodes on a separate env; the first evaluation with a mean ≥ the env's reward
+threshold (475 on CartPole-v1, 195 on v0) marks the steps to solve. After training, the final
+policy is evaluated for 20 episodes: "at the end" says whether that mean is still at the
+threshold. An env without a reward threshold (and no --target) reports its final returns and
+calls no seed solved. Steps/s are of training with its evaluations. The config and budget start
+from the env's preset (minidqn.cli.presets).
 
-    python demos/benchmark.py                              # 10 seeds, default DQNConfig
+    python demos/benchmark.py                              # 10 seeds, the env's preset
     python demos/benchmark.py --seeds 3 --lr 5e-4          # any DQNConfig field is a flag
-    python demos/benchmark.py --workers 1                  # one process: honest wall-clock times
+    python demos/benchmark.py --workers 1                  # one trial at a time: honest speeds
     python demos/benchmark.py --compare-sb3                # also time Stable-Baselines3's DQN
     python demos/benchmark.py --preset keras-rl            # the tutorial: CartPole-v0, 5,000 steps
     python demos/benchmark.py --env-id LunarLander-v3 --seeds 5 --eval-every 10000   # another preset
 
-Expect 20–40 s per seed per worker on a 2-core machine (221 and 369 s for ten seeds in one
-process, on two days).
-Results: docs/benchmarks.md.
+Expect 20–40 s per seed per worker on a 2-core machine. It writes OUT/results.csv, OUT/summary.md
+and OUT/benchmark.json. Results: docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import json
-import multiprocessing
-import os
 import time
+from pathlib import Path
 
 import gymnasium as gym
-import numpy as np
 
 from minidqn.agents.config import DQNConfig
 from minidqn.agents.dqn import DQNAgent
 from minidqn.cli.flags import add_config_flags, config_from_args
 from minidqn.cli.presets import preset_for
-from minidqn.experiments.trial import run_seed
+from minidqn.cli.sweep import run_sweep, summary_table
+from minidqn.experiments.sweep_spec import sweep_trials
 
 
-def summarize(results: list[dict], steps: int) -> dict:
-    solve_steps = [r["steps_to_solve"] for r in results if r["steps_to_solve"] is not None]
-    solve_secs = [r["seconds_to_solve"] for r in results if r["seconds_to_solve"] is not None]
-    has_target = results[0]["threshold"] is not None
-    finals = [r["final_mean_20"] for r in results]
-    return {
-        "seeds": len(results),
-        "solved": len(solve_steps) if has_target else None,
-        "median_steps_to_solve": float(np.median(solve_steps)) if len(solve_steps) == len(results) else None,
-        "max_steps_to_solve": max(solve_steps) if len(solve_steps) == len(results) else None,
-        "median_seconds_to_solve": float(np.median(solve_secs)) if len(solve_secs) == len(results) else None,
-        "final_holds": sum(r["final_holds"] for r in results) if has_target else None,
-        "mean_final": float(np.mean(finals)),
-        "min_final": float(np.min(finals)),
-        "median_steps_per_second": float(np.median([r["steps_per_second"] for r in results])),
-        "median_wall_seconds": float(np.median([r["wall_seconds"] for r in results])),
-        "steps": steps,
-    }
-
-
-def print_table(results: list[dict], summary: dict) -> None:
-    threshold = results[0]["threshold"]
-    target = "-" if threshold is None else f"{threshold:g}"
-    print(f"{'seed':>4}  {f'steps to {target}':>12}  {f's to {target}':>8}  {'final (20 ep)':>13}  {'holds':>5}  "
-          f"{'steps/s':>7}  {'wall s':>6}")
+def print_seeds(results: list[dict], out: Path) -> None:
+    """A line per seed: steps to solve, the final mean, whether it still solves, speed and time."""
+    print(f"{'seed':>4}  {'steps to solve':>14}  {'final (20 ep)':>13}  {'at the end':>10}  {'steps/s':>7}  {'s':>6}")
     for r in results:
-        steps = "never" if r["steps_to_solve"] is None else f"{r['steps_to_solve']:,}"
-        secs = "-" if r["seconds_to_solve"] is None else f"{r['seconds_to_solve']:.1f}"
-        holds = "-" if r["final_holds"] is None else "yes" if r["final_holds"] else "NO"
-        print(f"{r['seed']:>4}  {steps if threshold is not None else '-':>12}  {secs:>8}  {r['final_mean_20']:>13.1f}  "
-              f"{holds:>5}  {r['steps_per_second']:>7,.0f}  {r['wall_seconds']:>6.0f}")
-    s = summary
-
-    def shown(value, form: str) -> str:  # a median over seeds that did not all solve is not defined
-        return "n/a" if value is None else format(value, form)
-
-    print(f"final greedy mean (20 episodes) over {s['seeds']} seeds: mean {s['mean_final']:.1f}, lowest "
-          f"{s['min_final']:.1f}; median {s['median_steps_per_second']:,.0f} steps/s, "
-          f"{s['median_wall_seconds']:.0f} s per run")
-    if threshold is None:
-        print("no reward threshold (give --target): no seed is called solved")
-        return
-    print(f"solved {s['solved']}/{s['seeds']} within {s['steps']:,} steps; median steps to solve "
-          f"{shown(s['median_steps_to_solve'], ',.0f')}; max {shown(s['max_steps_to_solve'], ',')}; median seconds "
-          f"{shown(s['median_seconds_to_solve'], '.1f')}; final policy holds "
-          f"{s['final_holds']}/{s['seeds']}")
+        if r["status"] != "done":
+            print(f"{r['seed']:>4}  failed: {r['error']}")
+            continue
+        summary = json.loads((out / "trials" / r["trial"] / "summary.json").read_text())
+        solve = "never" if r["steps_to_solve"] == "" else f"{r['steps_to_solve']:,}"
+        print(f"{r['seed']:>4}  {solve if summary['target'] is not None else '-':>14}  {r['final_return']:>13.1f}  "
+              f"{r['solved_at_end'] or '-':>10}  {summary['steps_per_second_this_call']:>7,.0f}  "
+              f"{summary['seconds_this_call']:>6.0f}")
 
 
 def compare_sb3(config: DQNConfig, env_id: str, steps: int) -> dict:
@@ -154,8 +118,9 @@ def main(argv=None) -> dict:
     parser.add_argument("--seed", type=int, default=0, help="the first seed: seeds are seed..seed+N-1")
     parser.add_argument("--steps", type=int, help="env steps per seed (default: the preset's budget; 50,000)")
     parser.add_argument("--eval-every", type=int, default=1000, help="K: env steps between evaluations")
-    parser.add_argument("--workers", type=int, default=2, help="parallel processes")
-    parser.add_argument("--json", default="runs/benchmark.json", help="where to write the results")
+    parser.add_argument("--workers", type=int, help="trials at once on this machine (default: one per core)")
+    parser.add_argument("--address", help="a running Ray cluster: auto, or HOST:PORT")
+    parser.add_argument("--out", type=Path, default=Path("runs/benchmark"), help="the sweep's folder")
     parser.add_argument("--compare-sb3", action="store_true",
                         help="also time Stable-Baselines3's DQN with the same settings (if installed)")
     parser.add_argument("--sb3-steps", type=int, default=5000, help="env steps timed after warm-up, per library")
@@ -164,37 +129,25 @@ def main(argv=None) -> dict:
     if args.preset == "keras-rl":
         args.env_id = "CartPole-v0"
     preset = preset_for("" if args.preset == "none" else args.env_id)
-    config = config_from_args(args, preset.config)
-    if args.steps is None:
-        args.steps = preset.steps
-    for name in ("seeds", "steps", "eval_every", "workers"):
-        if getattr(args, name) < 1:
+    steps = args.steps or preset.steps
+    config = config_from_args(args, preset.for_budget(steps, given=set(vars(args)))[0])
+    for name in ("seeds", "steps", "eval_every", "workers", "sb3_steps"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be a positive integer, got {getattr(args, name)}")
+    if args.seed < 0:
+        parser.error(f"--seed must be 0 or more, got {args.seed}")
     print(config)
-    jobs = [{"config": dataclasses.asdict(config), "seed": seed, "env_id": args.env_id,
-             "steps": args.steps, "eval_every": args.eval_every, "target": args.target}
-            for seed in range(args.seed, args.seed + args.seeds)]
+    trials = sweep_trials(args.env_id, config, list(range(args.seed, args.seed + args.seeds)), [])
     start = time.perf_counter()
-    results = []
-    parallel = multiprocessing.get_context("spawn").Pool(args.workers) if args.workers > 1 else None
-    with parallel or contextlib.nullcontext():
-        for result in parallel.imap(run_seed, jobs) if parallel else map(run_seed, jobs):
-            print(f"seed {result['seed']} done: solved at {result['steps_to_solve']}, "
-                  f"final {result['final_mean_20']:.1f}", flush=True)
-            results.append(result)
-    summary = summarize(results, args.steps)
-    print_table(results, summary)
-    print(f"total wall time {time.perf_counter() - start:.0f} s with {args.workers} worker(s)")
-    report = {"config": dataclasses.asdict(config), "args": {k: v for k, v in vars(args).items()
-              if k in ("env_id", "seeds", "seed", "steps", "eval_every", "workers", "target")},
-              "summary": summary, "results": results}
+    results = run_sweep(trials, steps, args.out, args.workers, args.address, args.eval_every, target=args.target)
+    print_seeds(results, args.out)
+    print(f"total wall time {time.perf_counter() - start:.0f} s")
+    report = {"config": dataclasses.asdict(config), "env_id": args.env_id, "steps": steps,
+              "summary": summary_table(results, trials)[0], "results": results}
     if args.compare_sb3:
         report["sb3"] = compare_sb3(config, args.env_id, args.sb3_steps)
-    if args.json:
-        os.makedirs(os.path.dirname(args.json) or ".", exist_ok=True)
-        with open(args.json, "w") as f:
-            json.dump(report, f, indent=1)
-        print(f"wrote {args.json}")
+    (args.out / "benchmark.json").write_text(json.dumps(report, indent=1))
+    print(f"wrote {args.out / 'benchmark.json'}")
     return report
 
 

@@ -6,10 +6,10 @@ import runpy
 from pathlib import Path
 
 import gymnasium as gym
-import numpy as np
 import pytest
 
 from minidqn import DQNAgent, DQNConfig
+from minidqn.cli.run_reading import read_evaluations
 
 DEMOS = Path(__file__).resolve().parent.parent / "demos"
 
@@ -56,15 +56,17 @@ def test_speed_demo_times_minidqn_in_processes_of_its_own(capsys):
         _main("speed.py")(["--libraries", "PyTorch"])
 
 
-def test_benchmark_demo_runs_one_seed_and_writes_json(tmp_path):
-    path = tmp_path / "bench.json"
-    report = _main("benchmark.py")(["--seeds", "1", "--steps", "1200", "--eval-every", "300", "--workers", "1",
-                                    "--learning_starts", "200", "--json", str(path)])
-    saved = json.loads(path.read_text())
-    assert saved["summary"]["seeds"] == 1 == report["summary"]["seeds"]
-    result = saved["results"][0]
-    assert result["steps_per_second"] > 0 and len(result["evals"]) >= 2
-    assert set(result) >= {"steps_to_solve", "seconds_to_solve", "final_mean_20", "final_holds"}
+def test_benchmark_demo_is_a_sweep_of_seeds_and_writes_its_report(tmp_path, capsys):
+    pytest.importorskip("ray")  # the sweep extra
+    report = _main("benchmark.py")(["--seeds", "2", "--steps", "1200", "--eval-every", "300", "--workers", "2",
+                                    "--learning_starts", "200", "--out", str(tmp_path)])
+    saved = json.loads((tmp_path / "benchmark.json").read_text())
+    assert saved["summary"]["runs"] == 2 == report["summary"]["finished"]
+    assert [r["trial"] for r in saved["results"]] == ["seed=0", "seed=1"]
+    assert all(len(read_evaluations(tmp_path / "trials" / r["trial"])) >= 3 for r in saved["results"])
+    assert saved["config"]["learning_starts"] == 200 and saved["steps"] == 1200
+    out = capsys.readouterr().out
+    assert "| the preset | 2 of 2 |" in out and "steps to solve" in out
 
 
 @pytest.mark.parametrize("env_id", ["Acrobot-v1", "MountainCar-v0", "CartPole-v0"])
@@ -74,27 +76,6 @@ def test_dqn_runs_on_any_box_discrete_env(env_id):
     agent.train(env, 300, verbose=0)
     assert agent.num_updates == 250
     assert agent.act(env.reset(seed=0)[0]) in range(env.action_space.n)
-
-
-def test_benchmark_demo_on_an_env_without_a_threshold_reports_returns(tmp_path, capsys):
-    gym.register("minidqn-test/Endless-v0", entry_point=lambda: gym.wrappers.TimeLimit(_Endless(), 30))
-    report = _main("benchmark.py")(["--env-id", "minidqn-test/Endless-v0", "--seeds", "1", "--steps", "300",
-                                    "--eval-every", "100", "--workers", "1", "--learning-starts", "50",
-                                    "--json", str(tmp_path / "b.json")])
-    assert report["summary"]["solved"] is None and report["results"][0]["final_holds"] is None
-    assert "no reward threshold" in capsys.readouterr().out
-
-
-class _Endless(gym.Env):
-    observation_space = gym.spaces.Box(-1.0, 1.0, (1,), np.float32)
-    action_space = gym.spaces.Discrete(2)
-
-    def reset(self, *, seed=None, options=None):
-        super().reset(seed=seed)
-        return np.zeros(1, np.float32), {}
-
-    def step(self, action):
-        return np.zeros(1, np.float32), float(action), False, False, {}
 
 
 def test_q_divergence_demo_runs_both_losses(tmp_path):
@@ -118,15 +99,16 @@ def test_sb3_comparison_is_skipped_with_a_message_when_sb3_is_missing(monkeypatc
     assert "pip install stable-baselines3" in capsys.readouterr().out
 
 
-def test_ablation_demo_runs_its_rows_and_writes_table_and_figure(tmp_path, monkeypatch):
+def test_ablation_demo_runs_its_rows_as_a_sweep_and_draws_them(tmp_path, monkeypatch):
+    pytest.importorskip("ray")  # the sweep extra
     monkeypatch.setenv("MPLBACKEND", "Agg")
-    monkeypatch.syspath_prepend(str(DEMOS))  # the demo reuses benchmark.run_seed
-    report = _main("ablation.py")(["--rows", "plain", "trunc = term", "no replay", "--seeds", "2", "--steps", "1200",
-                                   "--eval-every", "600", "--workers", "1", "--out", str(tmp_path)])
-    assert [row["row"] for row in report["table"]] == ["plain", "trunc = term", "no replay"]
-    assert all(row["seeds"] == 2 and 0 <= row["holds"] <= 2 for row in report["table"])
-    assert (tmp_path / "ablation_cartpole.png").stat().st_size > 0
-    assert json.loads((tmp_path / "ablation_cartpole.json").read_text())["env_id"] == "CartPole-v1"
+    table = _main("ablation.py")(["--rows", "plain", "trunc = term", "--seeds", "0-1", "--steps", "1200",
+                                  "--eval-every", "600", "--workers", "2", "--out", str(tmp_path)])
+    assert [row["configuration"] for row in table] == ["plain", "trunc_=_term"]
+    assert all(row["finished"] == 2 and 0 <= row["held"] <= 2 for row in table)
+    wrapped = json.loads((tmp_path / "trials" / "trunc_=_term-seed=0" / "run.json").read_text())
+    assert wrapped["wrap"] == ["truncation-as-termination"] and wrapped["config"]["n_step"] == 3
+    assert (tmp_path / "ablation_cartpole.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_minatar_demo_learns_from_the_grid_and_draws_it(tmp_path, monkeypatch):

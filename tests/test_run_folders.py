@@ -528,3 +528,36 @@ def test_the_tabular_agent_refuses_what_it_cannot_learn_before_writing(argv, mes
     with pytest.raises(SystemExit, match=message):
         run(["train", *argv, "--out", str(tmp_path / "run")])
     assert not (tmp_path / "run").exists()
+
+
+# --- a named change to the training env ----------------------------------------------------------
+def terminations(folder: Path) -> tuple[int, int]:
+    """(transitions stored as terminal, episodes ended) of the run's agent."""
+    agent = DQNAgent.load(folder / "agent.npz")
+    return int(agent.buffer.rows()[:, -1].sum()), agent.num_episodes
+
+
+def test_a_wrapped_training_env_is_recorded_and_wrapped_again_on_resume(tmp_path):
+    """With a time limit of 10 steps most random CartPole episodes are cut off: stored as cut off
+    (not terminal) without the wrapper, as terminal with it, and still so after resume."""
+    args = ["CartPole-v1", "--steps", "400", "--max-episode-steps", "10", "--n-step", "1", "--learning-starts", "100",
+            "--eval-every", "200", "--checkpoint-every", "100", "--verbose", "0"]
+    run(["train", *args, "--out", str(tmp_path / "plain")])
+    run(["train", *args, "--out", str(tmp_path / "wrapped"), "--wrap", "truncation-as-termination"])
+    stored, episodes = terminations(tmp_path / "plain")
+    assert stored < episodes / 2
+    stored, episodes = terminations(tmp_path / "wrapped")
+    assert stored == episodes > 30  # every episode an end
+    assert json.loads((tmp_path / "wrapped" / "run.json").read_text())["wrap"] == ["truncation-as-termination"]
+    run(["resume", str(tmp_path / "wrapped"), "--steps", "200", "--verbose", "0"])
+    stored, episodes = terminations(tmp_path / "wrapped")
+    assert stored == episodes > 50
+
+
+@pytest.mark.parametrize("wrap", [["time-limit"], "truncation-as-termination", [{"a": 1}]])
+def test_a_run_json_naming_an_unknown_wrapper_is_refused(tmp_path, wrap):
+    run(["train", "CartPole-v1", "--steps", "200", "--learning-starts", "100", "--verbose", "0", "--out", str(tmp_path)])
+    settings_ = json.loads((tmp_path / "run.json").read_text())
+    (tmp_path / "run.json").write_text(json.dumps({**settings_, "wrap": wrap}))
+    with pytest.raises(SystemExit, match="run.json: wrap must be a list of wrapper names"):
+        run(["resume", str(tmp_path), "--steps", "100"])

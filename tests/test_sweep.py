@@ -2,6 +2,7 @@
 
 import csv
 import json
+import re
 import shutil
 import signal
 import subprocess
@@ -83,10 +84,26 @@ def test_the_ablation_file_reads_into_its_rows_on_ten_seeds():
 
     spec = read_sweep_file(Path(__file__).resolve().parent.parent / "demos" / "ablation_cartpole.toml")
     trials = sweep_trials(spec["env_id"], DQNConfig(), spec["seeds"], spec["sets"], spec["rows"])
-    assert len(trials) == 100 and len({configuration(t) for t in trials}) == 10
+    assert len(trials) == 110 and len({configuration(t) for t in trials}) == 11
     plain = next(t for t in trials if configuration(t) == "plain")
     assert (plain.config.double_dqn, plain.config.dueling, plain.config.n_step) == (False, False, 1)
     assert next(t for t in trials if configuration(t) == "defaults").config == DQNConfig()
+    wrapped = [t for t in trials if t.wrap]
+    assert {configuration(t) for t in wrapped} == {"trunc_=_term"} and len(wrapped) == 10
+    assert wrapped[0].wrap == ("truncation-as-termination",) and wrapped[0].config == DQNConfig()
+
+
+@pytest.mark.parametrize("row, message", [
+    ('wrap = ["time-limit"]', "'time-limit' is not a wrapper minidqn knows; the wrappers are truncation-as-termination"),
+    ('wrap = "truncation-as-termination"', "wrap must be a list of wrapper names"),
+    ("set = 3", "row 0 is"),
+    ('name = "x"\nenv = "Pong"', "row 0 is"),
+])
+def test_a_bad_row_of_a_sweep_file_is_named(tmp_path, row, message):
+    path = tmp_path / "rows.toml"
+    path.write_text(f'env_id = "CartPole-v1"\n[[rows]]\n{row}\n')
+    with pytest.raises(ValueError, match=re.escape(message)):
+        read_sweep_file(path)
 
 
 def test_a_misspelt_key_stops_the_sweep_before_anything_is_written(tmp_path):
@@ -213,3 +230,18 @@ def wait_for_ray_to_end(seconds: float = 150) -> None:
 
 def test_no_ray_process_is_left_behind():
     assert subprocess.run(["pgrep", "-f", "raylet"], capture_output=True, check=False).stdout == b""
+
+
+def test_a_configuration_is_read_with_its_iqm_and_what_solved():
+    from minidqn.cli.sweep import summarize
+    from minidqn.stats import iqm
+
+    rows = [{"status": "done", "final_return": value, "steps_to_solve": solve, "solved_at_end": held}
+            for value, solve, held in [(500.0, 9000, "yes"), (420.0, 12000, "no"), (10.0, "", "no"), (480.0, 7000, "yes")]]
+    rows.append({"status": "failed", "final_return": "", "steps_to_solve": "", "solved_at_end": ""})
+    row = summarize("defaults", rows)
+    assert (row["runs"], row["finished"], row["solved"], row["held"]) == (5, 4, 3, 2)
+    assert row["median_steps_to_solve"] == 9000 and row["lowest"] == 10.0
+    assert row["iqm"] == iqm([500.0, 420.0, 10.0, 480.0]) == 450.0 and row["ci"][0] <= 450.0 <= row["ci"][1]
+    no_target = summarize("endless", [{**r, "steps_to_solve": "", "solved_at_end": ""} for r in rows])
+    assert (no_target["solved"], no_target["held"], no_target["median_steps_to_solve"]) == (0, 0, None)

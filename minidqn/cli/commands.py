@@ -59,6 +59,7 @@ from minidqn.cli.run_reading import (
     reward_target,
 )
 from minidqn.training.evaluation import play_episode
+from minidqn.training.wrappers import WRAPPERS
 
 
 # --- the commands ------------------------------------------------------------------------------
@@ -67,7 +68,8 @@ def command_train(args: argparse.Namespace) -> dict:
         return train_new(args.env_id, config_from_args(args, QLearningConfig()), args.steps or TABULAR_STEPS, args.seed,
                          args.out or Path("runs") / (args.env_id.replace("/", "_") + "-tabular"), args.target,
                          args.max_episode_steps, args.eval_every or 10_000, args.eval_episodes, args.checkpoint_every,
-                         args.verbose, source="QLearningConfig()", overwrite=args.overwrite, bins=args.bins)
+                         args.verbose, source="QLearningConfig()", overwrite=args.overwrite, bins=args.bins,
+                         wrap=args.wrap)
     if args.bins is not None:
         raise ValueError("--bins cuts observations into a grid for --agent tabular; DQN reads them whole")
     preset = preset_for(args.env_id)
@@ -79,7 +81,7 @@ def command_train(args: argparse.Namespace) -> dict:
     return train_new(args.env_id, config_from_args(args, base), steps, args.seed,
                      args.out or Path("runs") / args.env_id.replace("/", "_"), args.target, args.max_episode_steps,
                      args.eval_every or preset.eval_every, args.eval_episodes, args.checkpoint_every, args.verbose,
-                     source=preset.source, overwrite=args.overwrite)
+                     source=preset.source, overwrite=args.overwrite, wrap=args.wrap)
 
 
 def command_resume(args: argparse.Namespace) -> dict:
@@ -170,6 +172,9 @@ def add_train_arguments(train: argparse.ArgumentParser, preset, agent: str) -> N
     train.add_argument("--target", type=finite, help="mean greedy return that counts as solved "
                        "(default: the env's reward threshold, if it has one)")
     train.add_argument("--max-episode-steps", "--max_episode_steps", type=positive, help="change the env's time limit")
+    train.add_argument("--wrap", action="append", default=[], choices=tuple(WRAPPERS), metavar="WRAPPER",
+                       help=f"change the training env with a wrapper: {', '.join(WRAPPERS)} (a time limit reported "
+                       "as the end of the task, the classic mistake)")
     train.add_argument("--eval-every", "--eval_every", type=positive,
                        help="env steps between greedy evaluations (default: the preset's)")
     train.add_argument("--eval-episodes", "--eval_episodes", type=positive, default=20,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from minidqn.cli.flags import non_negative, positive
+from minidqn.cli.flags import finite, non_negative, positive
 from minidqn.cli.presets import preset_for
 from minidqn.cli.run_reading import latest_version
 from minidqn.cli.sweep import __doc__ as sweep_doc
@@ -37,6 +37,8 @@ def add_experiment_parsers(commands) -> None:
     sweep.add_argument("--address", help="a running Ray cluster: auto, or HOST:PORT")
     sweep.add_argument("--eval-every", "--eval_every", type=positive, help="default: the preset's")
     sweep.add_argument("--eval-episodes", "--eval_episodes", type=positive, default=20)
+    sweep.add_argument("--target", type=finite, help="mean greedy return that counts as solved "
+                       "(default: the env's reward threshold, if it has one)")
 
     tune = commands.add_parser("tune", help="an Optuna search over DQN's settings, trials on Ray",
                                description=tune_doc.split("\n\n")[0])
@@ -62,7 +64,7 @@ def command_sweep(args: argparse.Namespace) -> list[dict]:
     trials = sweep_trials(spec["env_id"], base, seeds, spec["sets"] + [parse_set(text) for text in args.set],
                           spec["rows"])
     return run_sweep(trials, steps, args.out, args.workers, args.address, args.eval_every or preset.eval_every,
-                     args.eval_episodes)
+                     args.eval_episodes, args.target)
 
 
 def command_tune(args: argparse.Namespace) -> dict:

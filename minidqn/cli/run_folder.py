@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
@@ -55,6 +56,7 @@ from minidqn.training.evaluation import (
     value_against_return,
 )
 from minidqn.training.history import EpisodeCSV, History, write_csv
+from minidqn.training.wrappers import check_wrappers, wrap_env
 
 
 # --- train and resume --------------------------------------------------------------------------
@@ -65,6 +67,7 @@ def train_run(agent: DQNAgent | QLearningAgent, run: dict, out: Path, steps: int
     given, hears every evaluation during training, and stops it by returning False (a search
     pruning a trial); the run then ends as a Ctrl-C ends it."""
     env, eval_env = (make_env(run["env_id"], run["max_episode_steps"], one_hot=one_hot_states(agent)) for _ in "ab")
+    env = wrap_env(env, run.get("wrap", []))  # the training env only: the agent is measured on the env as it is
     target = reward_target(env, run["target"])
     gamma = agent.config.gamma
     evaluations = _CSVRows(out / "evaluations.csv", EVALUATION_COLUMNS)
@@ -120,17 +123,18 @@ def train_new(env_id: str, config: DQNConfig | QLearningConfig, steps: int, seed
               target: float | None = None, max_episode_steps: int | None = None, eval_every: int = 5_000,
               eval_episodes: int = 20, checkpoint_every: int | None = 10_000, verbose: int = 1,
               source: str = "the settings given", overwrite: bool = False, bins: int | None = None,
-              keep_going=None) -> dict:
+              keep_going=None, wrap: Sequence[str] = ()) -> dict:
     """A new agent (DQN for a DQNConfig, a Q-table for a QLearningConfig) trained on `env_id` into
-    the run folder `out` (train_run): what `minidqn train` does. A folder that holds a run already
-    is refused unless `overwrite`; then its run is removed only once the env and the new agent have
-    been made, and the folder's lock is held."""
-    out = check_out_folder(Path(out), overwrite)
+    the run folder `out` (train_run): what `minidqn train` does. `wrap` names wrappers of the
+    training env (minidqn.training.wrappers). A folder that holds a run already is refused unless
+    `overwrite`; then its run is removed only once the env and the new agent have been made, and
+    the folder's lock is held."""
+    out, wrap = check_out_folder(Path(out), overwrite), check_wrappers(wrap)
     env = make_env(env_id, max_episode_steps, one_hot=isinstance(config, DQNConfig))
     agent = make_agent(env, config, seed, bins)
     run = {"env_id": env_id, "agent": "dqn" if isinstance(config, DQNConfig) else "tabular", "seed": seed,
            "max_episode_steps": max_episode_steps, "target": target, "eval_every": eval_every,
-           "eval_episodes": eval_episodes, "checkpoint_every": checkpoint_every, "config": asdict(config)}
+           "eval_episodes": eval_episodes, "checkpoint_every": checkpoint_every, "wrap": wrap, "config": asdict(config)}
     warn_if_cannot_learn(config, steps, env.spec.max_episode_steps if env.spec is not None else None)
     out.mkdir(parents=True, exist_ok=True)
     with FolderLock(out, f"minidqn train {env_id} --steps {steps}"):
@@ -141,7 +145,8 @@ def train_new(env_id: str, config: DQNConfig | QLearningConfig, steps: int, seed
         try:
             write_json(out / "run.json", run)
             target = reward_target(env, target)
-            print(f"{env_id}, from {source}; {steps:,} env steps, seed {seed}; "
+            print(f"{env_id}" + "".join(f" inside {name}" for name in wrap) + f", from {source}; {steps:,} env steps, "
+                  f"seed {seed}; "
                   + (f"solved means a greedy mean ≥ {target:g}" if target is not None else "no reward threshold: "
                      "returns are reported, no verdict (give --target to set one)"))
             print(config)

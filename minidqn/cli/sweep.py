@@ -31,7 +31,8 @@ from minidqn.stats import bootstrap_ci, iqm
 from minidqn.training.history import write_csv
 
 
-def run_trial(trial: Trial, steps: int, folder: Path, eval_every: int, eval_episodes: int) -> dict:
+def run_trial(trial: Trial, steps: int, folder: Path, eval_every: int, eval_episodes: int,
+              target: float | None = None) -> dict:
     """Train one trial into `folder` (runs in a Ray worker): from scratch, or on from the
     checkpoint an interrupted attempt left; its summary.
 
@@ -52,9 +53,9 @@ def run_trial(trial: Trial, steps: int, folder: Path, eval_every: int, eval_epis
         try:
             if 0 < done < steps:
                 return resume_run(folder, steps - done, verbose=0)
-            return train_new(trial.env_id, trial.config, steps, trial.seed, folder, eval_every=eval_every,
+            return train_new(trial.env_id, trial.config, steps, trial.seed, folder, target, eval_every=eval_every,
                              eval_episodes=eval_episodes, checkpoint_every=max(1, steps // 5), verbose=0,
-                             overwrite=True)
+                             overwrite=True, wrap=trial.wrap)
         except FolderInUse:
             if time.monotonic() > deadline:
                 raise
@@ -75,8 +76,9 @@ def finished(folder: Path, steps: int) -> dict | None:
 
 
 def run_sweep(trials: list[Trial], steps: int, out: Path, workers: int | None = None, address: str | None = None,
-              eval_every: int = 5_000, eval_episodes: int = 20) -> list[dict]:
-    """Run every trial not finished yet on Ray, print progress, write results.csv and summary.md."""
+              eval_every: int = 5_000, eval_episodes: int = 20, target: float | None = None) -> list[dict]:
+    """Run every trial not finished yet on Ray, print progress, write results.csv and summary.md.
+    `target` is the mean return that counts as solved (default: each env's reward threshold)."""
     try:
         import ray
     except ImportError:
@@ -84,7 +86,9 @@ def run_sweep(trials: list[Trial], steps: int, out: Path, workers: int | None = 
     out.mkdir(parents=True, exist_ok=True)
     with FolderLock(out, f"minidqn sweep of {len(trials)} trials"):
         spec = {"steps": steps, "eval_every": eval_every, "eval_episodes": eval_episodes,
-                "trials": [{"name": t.name, "env_id": t.env_id, "seed": t.seed, "swept": t.swept} for t in trials]}
+                **({"target": target} if target is not None else {}),  # only when given: sweep.json stays the same without
+                "trials": [{"name": t.name, "env_id": t.env_id, "seed": t.seed, "swept": t.swept,
+                            **({"wrap": list(t.wrap)} if t.wrap else {})} for t in trials]}
         if (out / "sweep.json").exists() and json.loads((out / "sweep.json").read_text()) != spec:
             raise ValueError(f"{out} holds a different sweep (its sweep.json); give another --out")
         write_json(out / "sweep.json", spec)
@@ -94,7 +98,7 @@ def run_sweep(trials: list[Trial], steps: int, out: Path, workers: int | None = 
         errors = {}
         if todo:
             with ray_session(ray, address, workers):
-                errors = _run_on_ray(ray, todo, steps, out, eval_every, eval_episodes, results)
+                errors = _run_on_ray(ray, todo, (steps, eval_every, eval_episodes, target), out, results)
         rows = write_results(trials, results, errors, out, steps)
         write_summary(rows, trials, out)
         draw_curves(trials, results, out, steps)
@@ -116,11 +120,12 @@ def ray_session(ray, address: str | None, workers: int | None) -> Iterator[None]
             ray.shutdown()
 
 
-def _run_on_ray(ray, todo: list[Trial], steps: int, out: Path, eval_every: int, eval_episodes: int,
-                results: dict) -> dict:
-    """Submit the trials, print a progress line as they end; {trial name: error} of those that failed."""
+def _run_on_ray(ray, todo: list[Trial], measure: tuple, out: Path, results: dict) -> dict:
+    """Submit the trials, print a progress line as they end; {trial name: error} of those that failed.
+    `measure`: run_trial's steps, eval_every, eval_episodes and target."""
+    steps, eval_every, eval_episodes, target = measure
     task = ray.remote(num_cpus=1, max_retries=0)(run_trial)
-    pending = {task.remote(t, steps, out / "trials" / t.name, eval_every, eval_episodes): t for t in todo}
+    pending = {task.remote(t, steps, out / "trials" / t.name, eval_every, eval_episodes, target): t for t in todo}
     errors, start, ended = {}, time.perf_counter(), 0
     said = start
     cpus = int(ray.cluster_resources().get("CPU", 1))  # trials that run at once: one CPU each
@@ -153,32 +158,58 @@ def write_results(trials: list[Trial], results: dict, errors: dict, out: Path, s
         solve = None
         if summary and target is not None:  # the first evaluation during training at or above the target
             solve = next((int(step) for step, mean, *_ in read_evaluations(folder) if mean >= target), None)
+        held = "" if not summary or summary.get("solved") is None else "yes" if summary["solved"] else "no"
         rows.append({"trial": t.name, "seed": t.seed, **{k: t.swept.get(k, "") for k in keys},
                      "status": "done" if summary else "failed", "env_steps": summary["env_steps"] if summary else "",
                      "final_return": summary["final_evaluation"]["mean"] if summary else "",
-                     "steps_to_solve": "" if solve is None else solve, "error": errors.get(t.name, "")})
+                     "steps_to_solve": "" if solve is None else solve, "solved_at_end": held,
+                     "error": errors.get(t.name, "")})
     write_csv(out / "results.csv", [list(rows[0]), *(list(row.values()) for row in rows)])
     return rows
 
 
-def write_summary(rows: list[dict], trials: list[Trial], out: Path) -> None:
-    """SWEEP/summary.md: per configuration, its runs' final returns read with minidqn.stats."""
-    lines = ["| configuration | runs | IQM | 95% CI | mean | median | solved |", "|---|---|---|---|---|---|---|"]
+def write_summary(rows: list[dict], trials: list[Trial], out: Path) -> list[dict]:
+    """SWEEP/summary.md: per configuration, its runs' final returns read with minidqn.stats, how
+    many solved during training and how many were still solved at the end; the same, as dicts."""
+    table = summary_table(rows, trials)
+    lines = ["| configuration | runs | IQM | 95% CI | mean | median | lowest | solved | at the end | median steps to solve |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for t in table:
+        if not t["finished"]:
+            lines.append(f"| {t['configuration']} | 0 of {t['runs']} | | | | | | | | |")
+            continue
+        steps = "" if t["median_steps_to_solve"] is None else f"{t['median_steps_to_solve']:,.0f}" + (
+            "" if t["solved"] == t["runs"] else f" (of {t['solved']})")
+        lines.append(f"| {t['configuration']} | {t['finished']} of {t['runs']} | {t['iqm']:.1f} | {t['ci'][0]:.1f} – "
+                     f"{t['ci'][1]:.1f} | {t['mean']:.1f} | {t['median']:.1f} | {t['lowest']:.1f} | "
+                     f"{t['solved']}/{t['runs']} | {t['held']}/{t['runs']} | {steps} |")
+    (out / "summary.md").write_text(
+        "Final greedy returns per configuration (IQM: interquartile mean; CI by stratified bootstrap; "
+        "docs/experiments.md). Solved: a greedy evaluation during training reached the target; at the end: "
+        "the final evaluation did.\n\n" + "\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return table
+
+
+def summary_table(rows: list[dict], trials: list[Trial]) -> list[dict]:
+    """The rows of results.csv read per configuration (summarize), in the order of the trials."""
     groups: dict[str, list[dict]] = {}
     for trial, row in zip(trials, rows):
         groups.setdefault(configuration(trial), []).append(row)
-    for name, group in groups.items():
-        finals = np.array([r["final_return"] for r in group if r["status"] == "done"], dtype=float)
-        if not len(finals):
-            lines.append(f"| {name} | 0 of {len(group)} | | | | | |")
-            continue
-        low, high = bootstrap_ci(finals, seed=0)
-        solved = sum(r["steps_to_solve"] != "" for r in group)
-        lines.append(f"| {name} | {len(finals)} of {len(group)} | {iqm(finals):.1f} | {low:.1f} – {high:.1f} | "
-                     f"{finals.mean():.1f} | {np.median(finals):.1f} | {solved}/{len(group)} |")
-    (out / "summary.md").write_text("Final greedy returns per configuration (IQM: interquartile mean; "
-                                    "CI by stratified bootstrap; docs/experiments.md)\n\n" + "\n".join(lines) + "\n")
-    print("\n".join(lines))
+    return [summarize(name, group) for name, group in groups.items()]
+
+
+def summarize(name: str, group: list[dict]) -> dict:
+    """One configuration's rows of results.csv read: IQM and 95% CI of the final returns, and the rest."""
+    finals = np.array([r["final_return"] for r in group if r["status"] == "done"], dtype=float)
+    solve_steps = [r["steps_to_solve"] for r in group if r["steps_to_solve"] != ""]
+    row = {"configuration": name, "runs": len(group), "finished": len(finals), "solved": len(solve_steps),
+           "held": sum(r["solved_at_end"] == "yes" for r in group),
+           "median_steps_to_solve": float(np.median(solve_steps)) if solve_steps else None}
+    if len(finals):
+        row |= {"iqm": iqm(finals), "ci": bootstrap_ci(finals, seed=0), "mean": float(finals.mean()),
+                "median": float(np.median(finals)), "lowest": float(finals.min())}
+    return row
 
 
 def draw_curves(trials: list[Trial], results: dict, out: Path, steps: int) -> None:

@@ -13,6 +13,10 @@ the preset, run on every seed):
     name = "no target network"
     set = {tau = 1.0, target_update_interval = 1}
 
+    [[rows]]
+    name = "trunc = term"
+    wrap = ["truncation-as-termination"]  # a row may change the training env (minidqn.training.wrappers)
+
 Every trial's config is built, and so validated by DQNConfig, when the sweep is read: a misspelt
 key or a bad value stops it before the first trial starts, naming the key and the valid ones.
 
@@ -31,6 +35,7 @@ from pathlib import Path
 
 from minidqn.agents.config import DQNConfig
 from minidqn.common.files import open_regular
+from minidqn.training.wrappers import check_wrappers
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,15 @@ class Trial:
     seed: int
     swept: dict = field(hash=False)  # the fields this sweep sets, and their values here
     config: DQNConfig = field(hash=False)  # the preset with the swept fields set
+    wrap: tuple = ()  # wrappers of the training env, by name (minidqn.training.wrappers)
+
+
+class Row(typing.NamedTuple):
+    """One named alternative of a sweep file: fields changed from the preset, and wrappers of the training env."""
+
+    name: str
+    changes: dict
+    wrap: tuple = ()
 
 
 def configuration(trial: Trial) -> str:
@@ -104,16 +118,17 @@ def parse_value(key: str, text: str):
 
 
 def sweep_trials(env_id: str, base: DQNConfig, seeds: list[int], sets: list[tuple[str, list]],
-                 rows: list[tuple[str, dict]] | None = None) -> list[Trial]:
+                 rows: list[Row] | None = None) -> list[Trial]:
     """Every trial of the sweep, its config built (so checked) now. `sets` multiply: each field
-    takes each of its values; `rows` (name, {field: value}) are alternatives to one another, each
-    combined with every product of `sets` and every seed."""
+    takes each of its values; `rows` are alternatives to one another, each combined with every
+    product of `sets` and every seed."""
     if len({key for key, _ in sets}) != len(sets):
         raise ValueError("a field is --set twice: give all its values in one --set, comma-separated")
     trials = []
-    for row_name, row in rows or [("", {})]:
+    for row_name, row, wrap in rows or [Row("", {})]:
         for key in row:
             check_key(key)
+        check_wrappers(wrap)
         for values in itertools.product(*(values for _, values in sets)):
             swept = {**row, **dict(zip((key for key, _ in sets), values))}
             try:
@@ -124,7 +139,7 @@ def sweep_trials(env_id: str, base: DQNConfig, seeds: list[int], sets: list[tupl
                               *(f"{key}={_text(value)}" for key, value in swept.items() if key not in row)])
             for seed in seeds:
                 name = f"{label}-seed={seed}" if label else f"seed={seed}"
-                trials.append(Trial(name, env_id, seed, swept, config))
+                trials.append(Trial(name, env_id, seed, swept, config, tuple(wrap)))
     return trials
 
 
@@ -150,8 +165,14 @@ def read_sweep_file(path: Path) -> dict:
         check_key(key)
         values = values if isinstance(values, list) else [values]
         sets.append((key, [tuple(v) if isinstance(v, list) else v for v in values]))  # [64, 64] -> (64, 64)
-    rows = [(row.get("name", f"row {i}"), {k: tuple(v) if isinstance(v, list) else v for k, v in row.get("set", {}).items()})
-            for i, row in enumerate(spec.get("rows", []))]
+    rows = []
+    for i, row in enumerate(spec.get("rows", [])):
+        unknown = set(row) - {"name", "set", "wrap"} if isinstance(row, dict) else {"no table"}
+        if unknown or not isinstance(row.get("set", {}), dict):
+            raise ValueError(f"{path}: a row is a table of name, set = {{field = value}} and wrap = [names]; "
+                             f"row {i} is {row!r}")
+        changes = {k: tuple(v) if isinstance(v, list) else v for k, v in row.get("set", {}).items()}
+        rows.append(Row(row.get("name", f"row {i}"), changes, tuple(check_wrappers(row.get("wrap", [])))))
     return {"env_id": spec["env_id"], "steps": spec.get("steps"),
             "seeds": parse_seeds(seeds) if isinstance(seeds, str) else [int(s) for s in seeds], "sets": sets,
             "rows": rows or None}
