@@ -40,15 +40,18 @@ from minidqn.experiments.sweep_spec import sweep_trials
 
 
 def print_seeds(results: list[dict], out: Path) -> None:
-    """A line per seed: steps to solve, the final mean, whether it still solves, speed and time."""
-    print(f"{'seed':>4}  {'steps to solve':>14}  {'final (20 ep)':>13}  {'at the end':>10}  {'steps/s':>7}  {'s':>6}")
+    """A line per seed: steps and seconds to solve, the final mean, whether it still solves, speed and time."""
+    print(f"{'seed':>4}  {'steps to solve':>14}  {'s to solve':>10}  {'final (20 ep)':>13}  {'at the end':>10}  "
+          f"{'steps/s':>7}  {'s':>6}")
     for r in results:
         if r["status"] != "done":
             print(f"{r['seed']:>4}  failed: {r['error']}")
             continue
         summary = json.loads((out / "trials" / r["trial"] / "summary.json").read_text())
         solve = "never" if r["steps_to_solve"] == "" else f"{r['steps_to_solve']:,}"
-        print(f"{r['seed']:>4}  {solve if summary['target'] is not None else '-':>14}  {r['final_return']:>13.1f}  "
+        seconds = "-" if r["seconds_to_solve"] == "" else f"{r['seconds_to_solve']:.1f}"
+        print(f"{r['seed']:>4}  {solve if summary['target'] is not None else '-':>14}  {seconds:>10}  "
+              f"{r['final_return']:>13.1f}  "
               f"{r['solved_at_end'] or '-':>10}  {summary['steps_per_second_this_call']:>7,.0f}  "
               f"{summary['seconds_this_call']:>6.0f}")
 

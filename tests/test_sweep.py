@@ -245,3 +245,19 @@ def test_a_configuration_is_read_with_its_iqm_and_what_solved():
     assert row["iqm"] == iqm([500.0, 420.0, 10.0, 480.0]) == 450.0 and row["ci"][0] <= 450.0 <= row["ci"][1]
     no_target = summarize("endless", [{**r, "steps_to_solve": "", "solved_at_end": ""} for r in rows])
     assert (no_target["solved"], no_target["held"], no_target["median_steps_to_solve"]) == (0, 0, None)
+
+
+def test_seconds_to_solve_are_read_from_the_history_unless_a_resume_restarted_the_clock(tmp_path):
+    from minidqn.cli.sweep import seconds_to
+    from minidqn.training.history import Episode, History
+
+    def history(times: list[float]) -> None:
+        records = History()
+        for i, wall_time in enumerate(times):
+            records.append(Episode(i + 1, 10.0, 100, 100 * (i + 1), 0.1, 1e-3, 0.5, 1.0, 2.0, wall_time))
+        records.to_csv(tmp_path / "history.csv")
+
+    history([1.0, 2.5, 4.0, 5.5])
+    assert seconds_to(tmp_path, 300) == 4.0 and seconds_to(tmp_path, 100) == 1.0
+    history([1.0, 2.5, 0.5, 2.0])  # resumed after the second episode: its clock started again
+    assert seconds_to(tmp_path, 200) == 2.5 and seconds_to(tmp_path, 400) == ""

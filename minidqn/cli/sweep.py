@@ -16,6 +16,7 @@ IQM with its 95% bootstrap interval, mean, median and the fraction solved (minid
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import time
 from collections.abc import Iterator
@@ -28,7 +29,7 @@ from minidqn.cli.run_files import write_json
 from minidqn.cli.run_reading import read_evaluations
 from minidqn.experiments.sweep_spec import Trial, configuration
 from minidqn.stats import bootstrap_ci, iqm
-from minidqn.training.history import write_csv
+from minidqn.training.history import History, write_csv
 
 
 def run_trial(trial: Trial, steps: int, folder: Path, eval_every: int, eval_episodes: int,
@@ -162,10 +163,21 @@ def write_results(trials: list[Trial], results: dict, errors: dict, out: Path, s
         rows.append({"trial": t.name, "seed": t.seed, **{k: t.swept.get(k, "") for k in keys},
                      "status": "done" if summary else "failed", "env_steps": summary["env_steps"] if summary else "",
                      "final_return": summary["final_evaluation"]["mean"] if summary else "",
-                     "steps_to_solve": "" if solve is None else solve, "solved_at_end": held,
+                     "steps_to_solve": "" if solve is None else solve,
+                     "seconds_to_solve": "" if solve is None else seconds_to(folder, solve), "solved_at_end": held,
                      "error": errors.get(t.name, "")})
     write_csv(out / "results.csv", [list(rows[0]), *(list(row.values()) for row in rows)])
     return rows
+
+
+def seconds_to(folder: Path, step: int) -> float | str:
+    """Wall seconds of training, evaluations included, until the episode that ended at env step
+    `step` (history.csv's wall_time); "" if the run was resumed before then, since each call of
+    train() counts its own seconds."""
+    history = History.from_csv(folder / "history.csv")
+    until = [time for steps, time in zip(history.env_steps, history.wall_time) if steps <= step]
+    resumed = any(later < earlier for earlier, later in itertools.pairwise(until))
+    return "" if resumed or not until else round(until[-1], 2)
 
 
 def write_summary(rows: list[dict], trials: list[Trial], out: Path) -> list[dict]:
@@ -203,9 +215,12 @@ def summarize(name: str, group: list[dict]) -> dict:
     """One configuration's rows of results.csv read: IQM and 95% CI of the final returns, and the rest."""
     finals = np.array([r["final_return"] for r in group if r["status"] == "done"], dtype=float)
     solve_steps = [r["steps_to_solve"] for r in group if r["steps_to_solve"] != ""]
+    seconds = [r["seconds_to_solve"] for r in group if r.get("seconds_to_solve", "") != ""]
     row = {"configuration": name, "runs": len(group), "finished": len(finals), "solved": len(solve_steps),
            "held": sum(r["solved_at_end"] == "yes" for r in group),
-           "median_steps_to_solve": float(np.median(solve_steps)) if solve_steps else None}
+           "median_steps_to_solve": float(np.median(solve_steps)) if solve_steps else None,
+           "median_seconds_to_solve": float(np.median(seconds)) if solve_steps and len(seconds) == len(solve_steps)
+           else None}
     if len(finals):
         row |= {"iqm": iqm(finals), "ci": bootstrap_ci(finals, seed=0), "mean": float(finals.mean()),
                 "median": float(np.median(finals)), "lowest": float(finals.min())}
