@@ -1,0 +1,76 @@
+"""QR-DQN: the return as N quantiles per action, learnt by the quantile Huber loss.
+
+Dabney, Rowland, Bellemare & Munos (2018), "Distributional Reinforcement Learning with Quantile
+Regression". Where C51 fixes the atoms and learns their probabilities, QR-DQN fixes the
+probabilities, 1/N each, and learns where the atoms are: output θᵢ(s, a) estimates the τ̂ᵢ-quantile
+of the return, at the midpoints
+
+    τ̂ᵢ = (2i + 1) / (2N),   i = 0 … N−1,
+
+and Q(s, a) = (1/N) Σᵢ θᵢ(s, a). The target of a transition is the next state's quantiles moved
+by the Bellman operator, T θⱼ = r + d·θⱼ(s′, a*) (d = γⁿ, or 0 at a terminal), with no
+projection: quantiles can sit anywhere.
+
+    >>> quantile_midpoints(4)
+    array([0.125, 0.375, 0.625, 0.875])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def quantile_midpoints(num_quantiles: int) -> np.ndarray:
+    """τ̂: (N,), the quantile levels the outputs estimate: the midpoints of N equal slices of [0, 1]."""
+    if int(num_quantiles) != num_quantiles or num_quantiles < 1:
+        raise ValueError(f"num_quantiles must be a positive integer, got {num_quantiles!r}")
+    N = int(num_quantiles)
+    return (2 * np.arange(N) + 1) / (2 * N)
+
+
+def quantile_targets(next_quantiles: np.ndarray, rewards: np.ndarray, discounts: np.ndarray) -> np.ndarray:
+    """T θ: (B, N) = r + d·θ(s′, a*), for next_quantiles θ(s′, a*): (B, N), rewards and discounts: (B,)."""
+    return rewards[:, None] + discounts[:, None] * next_quantiles
+
+
+def quantile_huber_loss(quantiles: np.ndarray, actions: np.ndarray, targets: np.ndarray, kappa: float = 1.0,
+                        weights: np.ndarray | None = None) -> tuple[float, np.ndarray, np.ndarray]:
+    """The quantile Huber loss of the taken action's quantiles against the target quantiles.
+
+    quantiles θ: (B, A, N), actions: (B,), targets T θ: (B, N′), optional weights w: (B,). For
+    each pair of an output i and a target j, the error is u_bij = T θ_bj − θ_bi, and
+
+        ρᵢ(u) = |τ̂ᵢ − [u < 0]| · h(u) / κ,   h the Huber function of width κ (minidqn.nn.losses)
+        L = (1/B) Σ_b w_b · ℓ_b,   ℓ_b = Σᵢ (1/N′) Σⱼ ρᵢ(u_bij)
+
+    The weight |τ̂ᵢ − [u < 0]| is the quantile regression's asymmetry: a target above θᵢ pulls it
+    up with weight τ̂ᵢ, one below pulls it down with weight 1 − τ̂ᵢ, so θᵢ settles where a
+    fraction τ̂ᵢ of the targets lie below it. The Huber function keeps the gradient bounded
+    near zero error. With h′(u) = clip(u, −κ, κ) and du/dθᵢ = −1,
+
+        dL/dθ[b, a_b, i] = −(w_b / B) · (1/N′) Σⱼ |τ̂ᵢ − [u_bij < 0]| · clip(u_bij, −κ, κ) / κ
+
+    and zero for the actions not taken. (At u = 0 the weight jumps, but h′(0) = 0, so the
+    gradient is continuous.) Returns (L, dL/dθ: (B, A, N), ℓ: (B,)); ℓ is a transition's
+    priority for prioritized replay.
+    """
+    B, A, N = quantiles.shape
+    if actions.shape != (B,) or targets.ndim != 2 or targets.shape[0] != B:
+        raise ValueError(f"expected actions ({B},) and targets ({B}, N′) for quantiles {(B, A, N)}; "
+                         f"got {actions.shape} and {targets.shape}")
+    if kappa <= 0:
+        raise ValueError(f"kappa must be > 0, got {kappa}")
+    rows = np.arange(B)
+    taken = quantiles[rows, actions]  # θ_bi: (B, N)
+    u = targets[:, None, :] - taken[:, :, None]  # u_bij = T θ_bj − θ_bi: (B, N, N′)
+    tau = quantile_midpoints(N)[None, :, None]  # τ̂ᵢ: (1, N, 1), broadcast over b and j
+    asymmetry = np.abs(tau - (u < 0))  # |τ̂ᵢ − [u < 0]|: (B, N, N′)
+    abs_u = np.abs(u)
+    inside = np.minimum(abs_u, kappa)  # the part of |u| within κ
+    huber = 0.5 * inside**2 + kappa * (abs_u - inside)  # h(u): ½u² within κ, κ(|u| − ½κ) beyond
+    per_sample = (asymmetry * huber / kappa).mean(axis=2).sum(axis=1)  # ℓ_b: (B,)
+    slope = asymmetry * np.copysign(inside, u) / kappa  # dρᵢ/du: (B, N, N′)
+    w = np.ones(B) if weights is None else weights
+    grad = np.zeros_like(quantiles)
+    grad[rows, actions] = -(w / B)[:, None] * slope.mean(axis=2)  # du/dθᵢ = −1
+    return float(w @ per_sample) / B, grad, per_sample
