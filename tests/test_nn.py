@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from minidqn.agents.target_network import hard_update, soft_update
+from minidqn.nn.dueling import Dueling
 from minidqn.nn.gradcheck import numerical_gradient, relative_error
-from minidqn.nn.layers import MLP, Dueling, Linear, ReLU
+from minidqn.nn.layers import MLP, Linear, ReLU
 
 TOL = 1e-6
 SHAPES = [(1, 3, 2), (4, 5, 3), (7, 2, 6)]  # (B, D_in, D_out), batch 1 included

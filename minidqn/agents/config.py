@@ -53,7 +53,7 @@ class DQNConfig:
     huber_delta: float = 1.0  # δ where Huber turns from quadratic to linear
     max_grad_norm: float | None = 10.0  # clip the global gradient norm; None: no clipping
     double_dqn: bool = True  # online net picks a′, target net evaluates it (van Hasselt, 2016)
-    dueling: bool = True  # head Q = V + A − mean(A) (Wang et al., 2016); see minidqn.nn.layers.Dueling
+    dueling: bool = True  # head Q = V + A − mean(A) (Wang et al., 2016); see minidqn.nn.dueling.Dueling
     dueling_type: str = "avg"  # the head's A term, as keras-rl names it: "avg" − mean(A), "max" − max(A), "naive" none
     exploration: str = "linear"  # ε schedule "constant", "linear" or "exponential"; or "boltzmann" (no ε)
     epsilon_start: float = 1.0  # ε at step 0 (linear, exponential)
