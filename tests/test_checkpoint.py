@@ -530,8 +530,16 @@ def test_save_and_load_keep_the_head_and_every_q_value(tmp_path, dueling):
     assert _state(loaded) == _state(agent)
 
 
+def _as_version_6(meta, arrays):
+    """What minidqn wrote before return distributions and noisy layers."""
+    meta["format"] = "minidqn.DQNAgent/6"
+    for name in ("distribution", "num_atoms", "v_min", "v_max", "noisy", "noisy_sigma0"):
+        del meta["config"][name]
+
+
 def _as_version_5(meta, arrays):
     """What minidqn wrote before convolutional networks: the observation's length, not its shape."""
+    _as_version_6(meta, arrays)
     meta["format"] = "minidqn.DQNAgent/5"
     meta["obs_dim"] = meta.pop("obs_shape")[0]
     del meta["config"]["conv_layers"], meta["config"]["compact_observations"]
@@ -557,13 +565,13 @@ def _as_version_3(meta, arrays):
     arrays.update(new)
 
 
-@pytest.mark.parametrize("version", [2, 3, 5])
+@pytest.mark.parametrize("version", [2, 3, 5, 6])
 def test_older_checkpoints_load_through_their_upgrades(tmp_path, version):
     agent = _trained(dueling=False)
     agent.save(tmp_path / "now.npz")
 
     def as_older(meta, arrays):
-        (_as_version_5 if version == 5 else _as_version_3)(meta, arrays)
+        {6: _as_version_6, 5: _as_version_5}.get(version, _as_version_3)(meta, arrays)
         if version == 2:  # before DQNConfig.dueling existed: every agent had the plain head
             meta["format"] = "minidqn.DQNAgent/2"
             del meta["config"]["dueling"]

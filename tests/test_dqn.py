@@ -144,14 +144,17 @@ def test_dqn_learns_the_correct_value_through_a_time_limit(truncate, true_q, n_s
     np.testing.assert_allclose(q, [true_q, true_q], rtol=0.05)
 
 
-@pytest.mark.parametrize("loss", ["huber", "mse"])
+@pytest.mark.parametrize("loss", ["huber", "mse", "categorical", "quantile"])
 @pytest.mark.parametrize("double_dqn, dueling", [(True, False), (False, False), (True, True), (True, "max"),
                                                 (True, "naive")])
 def test_dqn_loss_gradient_matches_finite_difference_and_spares_the_target(loss, double_dqn, dueling, rng,
                                                                           record_grad_error):
+    """Each head's loss (one Q: MSE, Huber; a distribution: C51, QR-DQN, with 5 atoms on [-3, 3])."""
     kind = dueling if isinstance(dueling, str) else "avg"
-    config = DQNConfig(hidden_sizes=(6, 5), loss=loss, double_dqn=double_dqn, dueling=bool(dueling),
-                       dueling_type=kind, dtype="float64")
+    distribution = loss if loss in ("categorical", "quantile") else None
+    config = DQNConfig(hidden_sizes=(6, 5), loss="mse" if distribution else loss, double_dqn=double_dqn,
+                       dueling=bool(dueling), dueling_type=kind, dtype="float64", distribution=distribution,
+                       num_atoms=5, v_min=-3.0, v_max=3.0)
     agent = _agent(config, obs_dim=3, n_actions=4)
     agent.target.flat_params += rng.normal(scale=0.1, size=agent.target.num_params)
     B = 8
@@ -159,12 +162,12 @@ def test_dqn_loss_gradient_matches_finite_difference_and_spares_the_target(loss,
              rng.normal(size=(B, 3)), (rng.random(B) < 0.3).astype(float))
     target_before = agent.target.flat_params.copy()
     targets = agent.td_target(*batch[2:])  # y is a constant of the loss: fixed before perturbing
-    _, grad_q = agent.loss_fn(agent.online.forward(batch[0]), batch[1], targets)  # as train() does
+    _, grad_q, _ = agent.head.loss(agent.online.forward(batch[0]), batch[1], targets, None)  # as train() does
     agent.online.backward(grad_q, input_grad=False)
     analytic = agent.online.flat_grads.copy()
 
     def loss_of_online_params():
-        return agent.loss_fn(agent.online(batch[0]), batch[1], targets)[0]
+        return agent.head.loss(agent.online(batch[0]), batch[1], targets, None)[0]
 
     error = relative_error(analytic, numerical_gradient(loss_of_online_params, agent.online.flat_params))
     record_grad_error(f"DQN loss ({loss}{f', dueling {kind}' * bool(dueling)}) dL/dθ", error)
@@ -173,14 +176,16 @@ def test_dqn_loss_gradient_matches_finite_difference_and_spares_the_target(loss,
     np.testing.assert_array_equal(agent.target.flat_params, target_before)
 
 
-def test_one_update_lowers_the_td_loss_on_a_fixed_batch(rng):
-    agent = _agent(DQNConfig(lr=1e-3, dtype="float64"), obs_dim=3, n_actions=2)
+@pytest.mark.parametrize("distribution", [None, "categorical", "quantile"])
+def test_one_update_lowers_the_td_loss_on_a_fixed_batch(rng, distribution):
+    agent = _agent(DQNConfig(lr=1e-3, dtype="float64", distribution=distribution, v_min=-5.0, v_max=5.0),
+                   obs_dim=3, n_actions=2)
     obs, actions = rng.normal(size=(32, 3)), rng.integers(0, 2, 32)
     y = agent.td_target(rng.normal(size=32), rng.normal(size=(32, 3)), np.zeros(32))
-    before, grad_q = agent.loss_fn(agent.online.forward(obs), actions, y)
+    before, grad_q, _ = agent.head.loss(agent.online.forward(obs), actions, y, None)
     agent.online.backward(grad_q)
     agent.optimizer.step([agent.online.flat_grads])  # the target net is untouched: same y
-    assert agent.loss_fn(agent.online.forward(obs), actions, y)[0] < before
+    assert agent.head.loss(agent.online.forward(obs), actions, y, None)[0] < before
 
 
 def _trained_for(config, env_steps):

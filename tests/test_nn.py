@@ -124,6 +124,37 @@ def test_mlp_backward_matches_finite_difference_for_every_param_and_input(sizes,
     assert error < TOL
 
 
+@pytest.mark.parametrize("dueling", [False, True, "max", "naive"])
+@pytest.mark.parametrize("atoms, noisy", [(3, False), (1, True), (4, True)])
+def test_distributional_and_noisy_mlps_backpropagate_every_param(atoms, noisy, dueling, rng, record_grad_error):
+    """N outputs per action (dueling over each atom's column) and noisy layers (μ and σ, with the
+    noise held): every gradient against finite differences."""
+    kind = dueling if isinstance(dueling, str) else "avg"
+    net = MLP([3, 5, 4, 2], seed=7, dtype=np.float64, dueling=bool(dueling), dueling_type=kind, atoms=atoms,
+              noisy=noisy)
+    net.sample_noise(np.random.default_rng(3))
+    for b in net.params[2::4] if noisy else net.params[1::2]:  # nonzero biases, away from the ReLU's kink
+        b[:] = rng.normal(size=b.shape)
+    x = rng.normal(size=(6, 3))
+    G = rng.normal(size=(6, 2 * atoms))
+    assert net(x).shape == (6, 2 * atoms)
+
+    def loss():
+        return float(np.sum(net(x) * G))
+
+    net.forward(x)
+    grad_x = net.backward(G)
+    name = f"MLP ({atoms} atoms{', noisy' * noisy}{f', dueling {kind}' * bool(dueling)})"
+    for i, (param, grad) in enumerate(zip(net.params, net.grads)):
+        error = relative_error(grad, numerical_gradient(loss, param))
+        record_grad_error(f"{name} dL/dθ", error)
+        assert error < TOL, (i, error)
+    assert relative_error(grad_x, numerical_gradient(loss, x)) < TOL
+    twin = net.clone()  # the same θ; the copy starts without noise, on its mean weights
+    net.mean_weights()
+    assert np.array_equal(twin(x), net(x)) and twin.architecture == net.architecture
+
+
 def test_mlp_params_are_views_of_the_flat_vector():
     net = MLP([3, 4, 2], seed=0)
     net.params[0][0, 0] = 123.0

@@ -17,14 +17,14 @@ DQN_FIELDS = [f.name for f in dataclasses.fields(DQNConfig)]
 Q_FIELDS = [f.name for f in dataclasses.fields(QLearningConfig)]
 # Fields that hold numbers, so that a bool, NaN or infinity is wrong for each of them.
 DQN_NUMBERS = [n for n in DQN_FIELDS if n not in ("hidden_sizes", "conv_layers", "loss", "double_dqn", "dueling", "exploration", "dtype",
-                                                 "prioritized_replay", "compact_observations")]
+                                                 "prioritized_replay", "compact_observations", "distribution", "noisy")]
 
 
 @pytest.mark.parametrize("config_class, name", [(DQNConfig, n) for n in DQN_FIELDS] +
                          [(QLearningConfig, n) for n in Q_FIELDS])
 @pytest.mark.parametrize("value", ["0.5", None, [], object()], ids=["str", "None", "list", "object"])
 def test_every_config_field_refuses_a_value_of_the_wrong_type_naming_the_field(config_class, name, value):
-    if value is None and name in ("lr_end", "max_grad_norm"):  # None is allowed: no decay, no clipping
+    if value is None and name in ("lr_end", "max_grad_norm", "distribution"):  # allowed: no decay, no clipping, one Q
         return
     if value == [] and name == "conv_layers":  # no conv layers: the MLP
         return

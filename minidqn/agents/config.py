@@ -49,8 +49,8 @@ class DQNConfig:
     # NOTE: Huber with a δ far below the scale of Q (here up to 1/(1−γ)) lets the rare terminal
     # transitions, whose TD errors are large, pull no harder than δ each: outvoted by the many
     # bootstrapped ones, Q can drift far above any possible return. docs/dqn.md shows a run.
-    loss: str = "mse"  # TD loss: "mse" or "huber"
-    huber_delta: float = 1.0  # δ where Huber turns from quadratic to linear
+    loss: str = "mse"  # TD loss of one Q per action: "mse" or "huber" (a distribution has its own)
+    huber_delta: float = 1.0  # δ where Huber turns from quadratic to linear; κ of QR-DQN's quantile Huber loss
     max_grad_norm: float | None = 10.0  # clip the global gradient norm; None: no clipping
     double_dqn: bool = True  # online net picks a′, target net evaluates it (van Hasselt, 2016)
     dueling: bool = True  # head Q = V + A − mean(A) (Wang et al., 2016); see minidqn.nn.dueling.Dueling
@@ -67,6 +67,13 @@ class DQNConfig:
     priority_alpha: float = 0.6  # α: P(i) ∝ pᵢ^α; 0 is uniform replay
     priority_beta_start: float = 0.4  # β of the importance weights (N·P(i))^(−β) at step 0
     priority_beta_steps: int = 50_000  # env steps over which β rises linearly to 1 (full correction)
+    # Rainbow's other two parts: the return's distribution (minidqn.distributional), and noisy layers (minidqn.nn.noisy).
+    distribution: str | None = None  # None: one Q per action; "categorical": C51's atoms; "quantile": QR-DQN's
+    num_atoms: int = 51  # N, atoms (categorical) or quantiles (quantile) per action
+    v_min: float = -10.0  # categorical: the lowest atom of the support
+    v_max: float = 10.0  # categorical: the highest atom
+    noisy: bool = False  # noisy linear layers explore (minidqn.nn.noisy), and ε is 0
+    noisy_sigma0: float = 0.5  # σ₀: each noisy layer's σ starts at σ₀/√D_in
 
     def __post_init__(self):
         # NOTE: a dataclass does not check types. DQNConfig(double_dqn="False") would turn double
@@ -99,6 +106,7 @@ class DQNConfig:
         check(self, is_real(self.huber_delta) and self.huber_delta > 0, "huber_delta", "a finite number > 0")
         check(self, self.max_grad_norm is None or (is_real(self.max_grad_norm) and self.max_grad_norm > 0),
               "max_grad_norm", "a finite number > 0, or None")
+        self._check_distribution_and_noise()
         for name in ("double_dqn", "dueling", "prioritized_replay", "compact_observations"):
             check(self, isinstance(getattr(self, name), (bool, np.bool_)), name, "True or False")
         check(self, not (self.compact_observations and self.prioritized_replay), "compact_observations",
@@ -117,6 +125,17 @@ class DQNConfig:
         check(self, isinstance(self.dtype, str) and self.dtype in ("float32", "float64"), "dtype",
               "'float32' or 'float64'")
         make_plain(self)  # NumPy scalars become Python values: a checkpoint stores the config as JSON
+
+    def _check_distribution_and_noise(self) -> None:
+        check(self, self.distribution in (None, "categorical", "quantile"), "distribution",
+              "None, 'categorical' or 'quantile'")
+        check(self, is_int(self.num_atoms) and 2 <= self.num_atoms <= 1_000, "num_atoms", "an integer in [2, 1,000]")
+        check(self, is_real(self.v_min), "v_min", "a finite number")
+        check(self, is_real(self.v_max) and self.v_max > self.v_min, "v_max", f"a finite number above v_min ({self.v_min})")
+        check(self, isinstance(self.noisy, (bool, np.bool_)), "noisy", "True or False")
+        check(self, is_real(self.noisy_sigma0) and self.noisy_sigma0 > 0, "noisy_sigma0", "a finite number > 0")
+        check(self, not (self.noisy and self.exploration == "boltzmann"), "exploration",
+              "an ε schedule with noisy=True (the noisy layers explore; Boltzmann sampling would explore twice)")
 
     def check_network(self, obs_shape: int | tuple[int, ...], n_actions: int) -> None:
         """ValueError unless the network fits observations of `obs_shape` ((D,), or (H, W, C) with
@@ -137,9 +156,9 @@ class DQNConfig:
                 count += (k * k * C + 1) * C_out  # the filters and their biases
                 H, W, C = H - k + 1, W - k + 1, C_out
             features = H * W * C
-        sizes = [features, *self.hidden_sizes, n_actions]
-        count += sum((n_in + 1) * n_out for n_in, n_out in pairwise(sizes))  # W and b of each layer
-        count += (self.hidden_sizes[-1] + 1) * self.dueling  # the dueling head's V(s) unit
+        atoms = 1 if self.distribution is None else self.num_atoms
+        sizes = [features, *self.hidden_sizes, (n_actions + self.dueling) * atoms]  # + the dueling head's V(s)
+        count += sum((n_in + 1) * n_out for n_in, n_out in pairwise(sizes)) * (2 if self.noisy else 1)  # W and b (μ, σ)
         if count > MAX_PARAMETERS:
             raise ValueError(f"a network of sizes {sizes} would have {count:,} parameters, more than {MAX_PARAMETERS:,}")
 

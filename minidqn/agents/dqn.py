@@ -11,29 +11,26 @@ from the paper.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict
-from functools import partial
 
 import numpy as np
-from gymnasium import spaces
 
-from minidqn.agents.config import DQNConfig, config_from_dict
-from minidqn.agents.dqn_formats import UPGRADES, WHY_NOT
+from minidqn.agents.config import DQNConfig
+from minidqn.agents.dqn_checkpoint import load_agent, save_agent
 from minidqn.agents.exploration import boltzmann_probabilities
-from minidqn.agents.policy import GreedyPolicy, observation_shape, q_network
+from minidqn.agents.policy import GreedyPolicy, q_network
 from minidqn.agents.schedules import (
     ConstantSchedule,
     ExponentialSchedule,
     LinearSchedule,
 )
 from minidqn.agents.target_network import soft_update
+from minidqn.agents.value_heads import value_head
 from minidqn.common import checkpoint
-from minidqn.common.validation import check_seed, count, is_real
+from minidqn.common.validation import check_seed, is_real
 from minidqn.memory.compact import CompactReplayBuffer
 from minidqn.memory.nstep import NStepTransitions
 from minidqn.memory.prioritized import PrioritizedReplayBuffer
 from minidqn.memory.ring import Batch, RingReplayBuffer
-from minidqn.nn.losses import huber_loss, mse_loss
 from minidqn.nn.optim import Adam
 from minidqn.training import env_api
 from minidqn.training.evaluation import evaluate
@@ -46,7 +43,7 @@ class DQNAgent:
     (H, W, C) when the config has conv_layers. Images are stored and replayed flattened, as rows
     of D = H·W·C numbers; the network views them as images again (minidqn.nn.conv.ConvNet)."""
 
-    FORMAT = 6  # the checkpoint format version this agent writes (see `load` for older ones)
+    FORMAT = 7  # the checkpoint format version this agent writes (dqn_formats.py reads older ones)
 
     def __init__(self, observation_space, action_space, config: DQNConfig | None = None, seed: int = 0):
         self.config = c = config if config is not None else DQNConfig()
@@ -59,7 +56,7 @@ class DQNAgent:
         c.check_network(self.obs_shape, self.n_actions)
         # One seed, one tree of generators: network init, exploration, replay sampling, env resets.
         init_seq, *seqs = np.random.SeedSequence(seed).spawn(4)
-        self.rng, self.replay_rng, self.env_rng = (np.random.default_rng(seq) for seq in seqs)  # see RNG_NAMES
+        self.rng, self.replay_rng, self.env_rng = (np.random.default_rng(seq) for seq in seqs)  # see dqn_checkpoint.RNG_NAMES
 
         self.online = q_network(self.obs_shape, self.n_actions, c, seed=np.random.default_rng(init_seq))
         # NOTE: the target network is a copy with its own memory, never an alias of `online`.
@@ -74,12 +71,14 @@ class DQNAgent:
         else:
             self.buffer = RingReplayBuffer(c.buffer_size, dtype=self.dtype)  # memory/ring.py
         self.n_step_transitions = NStepTransitions(c.n_step, c.gamma)  # folds steps before storing
-        self.loss_fn = mse_loss if c.loss == "mse" else partial(huber_loss, delta=c.huber_delta)
+        self.head = value_head(c)  # what the outputs mean: Q itself, or a distribution (value_heads.py)
         # Both schedules count env steps from the agent's first, over all train() calls.
         self.epsilon_schedule = {"constant": ConstantSchedule(c.epsilon_end),
                                  "linear": LinearSchedule(c.epsilon_start, c.epsilon_end, c.exploration_steps),
                                  "exponential": ExponentialSchedule(c.epsilon_start, c.epsilon_end, c.epsilon_decay),
                                  "boltzmann": ConstantSchedule(0.0)}[c.exploration]  # samples Q instead
+        if c.noisy:  # the noisy layers explore: ε is 0
+            self.epsilon_schedule = ConstantSchedule(0.0)
         self.lr_schedule = ConstantSchedule(c.lr) if c.lr_end is None else LinearSchedule(c.lr, c.lr_end, c.lr_decay_steps)
         self.beta_schedule = LinearSchedule(c.priority_beta_start, 1.0, c.priority_beta_steps)  # prioritized replay
         self.num_steps = 0  # env steps taken in training, over all train() calls
@@ -105,25 +104,31 @@ class DQNAgent:
         """ε-greedy: a uniformly random action with probability ε, else argmaxₐ Q(obs, a)."""
         if not (is_real(epsilon) and 0.0 <= epsilon <= 1.0):
             raise ValueError(f"epsilon must be in [0, 1], got {epsilon}")
+        self.online.mean_weights()  # noisy layers act on their mean weights outside training
         return self._act(self.observe(obs), epsilon)
 
     def _act(self, obs: np.ndarray, epsilon: float) -> int:
         if epsilon > 0.0 and self.rng.random() < epsilon:
             return int(self.rng.integers(self.n_actions))
-        return int(self.online(obs[None]).argmax())  # (1, D) -> (1, A) -> a
+        return int(self.head.q_values(self.online(obs[None])).argmax())  # (1, D) -> (1, A) -> a
 
     def explore(self, obs: np.ndarray, epsilon: float) -> int:
         """The training policy: ε-greedy, or with exploration="boltzmann" a draw from
-        P(a|s) ∝ exp(Q(s,a)/T) (minidqn.agents.exploration)."""
+        P(a|s) ∝ exp(Q(s,a)/T) (minidqn.agents.exploration); with noisy layers, greedy on weights
+        with fresh noise (ε is 0)."""
+        if self.config.noisy:
+            self.online.sample_noise(self.rng)  # new noise for every step the agent acts
         if self.config.exploration == "boltzmann":
-            p = boltzmann_probabilities(self.online(obs[None])[0], self.config.temperature)
+            p = boltzmann_probabilities(self.head.q_values(self.online(obs[None]))[0], self.config.temperature)
             return int(self.rng.choice(self.n_actions, p=p))
         return self._act(obs, epsilon)
 
     def q_values(self, obs) -> np.ndarray:
-        """Q(obs, ·) of the online network: (B, *obs_shape) -> (B, A), or one observation -> (A,)."""
+        """Q(obs, ·) of the online network (noisy layers on their mean weights): (B, *obs_shape) ->
+        (B, A), or one observation -> (A,)."""
         x, single = env_api.batch(obs, self.obs_shape, self.dtype)  # (B, D)
-        q = self.online(x)  # (B, A)
+        self.online.mean_weights()
+        q = self.head.q_values(self.online(x))  # (B, A)
         return q[0] if single else q
 
     def predict(self, observations) -> np.ndarray:
@@ -140,6 +145,7 @@ class DQNAgent:
         """Greedy (ε = 0) returns of `episodes` episodes: (episodes,); the env is reset with `seed`
         first. An episode still running after `max_steps` steps is cut there (minidqn.training.evaluation)."""
         env_api.check_env(env, self.obs_shape, self.n_actions, images=bool(self.config.conv_layers))
+        self.online.mean_weights()  # greedy: noisy layers on their mean weights
         return evaluate(env, lambda obs: self._act(self.observe(obs, "in evaluation"), 0.0), episodes, seed, max_steps)
 
     # --- learning --------------------------------------------------------------------------
@@ -152,15 +158,15 @@ class DQNAgent:
             a′ = argmaxₐ Q_online(s′, a)   if double_dqn (the online net picks, the target judges)
             a′ = argmaxₐ Q_target(s′, a)   otherwise, so the term is maxₐ Q_target(s′, a).
 
-        No gradient flows through y: it is the regression target.
+        With a distribution the same a′ picks the target network's distribution for s′, which
+        the head moves by r + d·z with d = γⁿ·(1 − terminated) (value_heads.py): (B, N). No
+        gradient flows through the target: it is what the loss regresses on.
         """
-        next_q = self.target(next_obs)  # (B, A)
-        if self.config.double_dqn:
-            next_actions = self.online(next_obs).argmax(axis=1)  # (B,)
-            next_value = next_q[np.arange(len(next_q)), next_actions]  # (B,)
-        else:
-            next_value = next_q.max(axis=1)  # (B,)
-        return rewards + self.config.gamma**self.config.n_step * (1.0 - terminated) * next_value
+        discounts = self.config.gamma**self.config.n_step * (1.0 - terminated)  # d: (B,), 0 after a termination
+        next_outputs = self.target(next_obs)  # (B, A), or (B, A·N)
+        judge = self.online(next_obs) if self.config.double_dqn else next_outputs
+        next_actions = self.head.q_values(judge).argmax(axis=1)  # a′: (B,)
+        return self.head.target(rewards, discounts, next_outputs, next_actions)
 
     def train(self, env, total_steps: int, callback=None, verbose: int = 1,
               checkpoint_path: str | os.PathLike | None = None, checkpoint_every: int | None = None) -> History:
@@ -203,16 +209,19 @@ class DQNAgent:
                 if learning and self.num_steps % c.train_freq == 0:
                     for _ in range(c.gradient_steps):
                         batch = self.replay_batch()
-                        y = self.td_target(batch.rewards, batch.next_obs, batch.terminated)  # (B,), a constant of the loss
-                        q = self.online.forward(batch.obs)  # (B, A)
-                        loss, grad_q = self.loss_fn(q, batch.actions, y, weights=batch.weights)  # (B, A), nonzero at aᵢ only
+                        if c.noisy:  # new noise in both networks for every batch
+                            self.online.sample_noise(self.rng)
+                            self.target.sample_noise(self.rng)
+                        y = self.td_target(batch.rewards, batch.next_obs, batch.terminated)  # (B,) or (B, N): a constant
+                        q = self.online.forward(batch.obs)  # (B, A), or (B, A·N) with a distribution
+                        loss, grad_q, errors = self.head.loss(q, batch.actions, y, batch.weights)  # δ: (B,)
                         self.online.backward(grad_q, input_grad=False)  # dL/dθ into online.flat_grads
                         self.optimizer.lr = self.learning_rate()
                         grad_norm = self.optimizer.step([self.online.flat_grads])
                         self.num_updates += 1
-                        q_taken = q[np.arange(len(y)), batch.actions]  # (B,): Q(sᵢ, aᵢ), for the record and the priorities
-                        if c.prioritized_replay:  # pᵢ ← |δᵢ| + eps
-                            self.buffer.update_priorities(batch.positions, q_taken - y)
+                        q_taken = self.head.q_values(q)[np.arange(len(y)), batch.actions]  # Q(sᵢ, aᵢ), for the record
+                        if c.prioritized_replay:  # pᵢ ← |δᵢ| + eps (a distribution: its loss)
+                            self.buffer.update_priorities(batch.positions, errors)
                         # 5. Move the target network every C gradient steps.
                         if self.num_updates % c.target_update_interval == 0:
                             soft_update(self.target, self.online, c.tau)
@@ -252,49 +261,18 @@ class DQNAgent:
                 f"or the Huber loss, loss='huber' (now {c.loss!r}).")
 
     # --- checkpoints ---------------------------------------------------------------------------
-    def _parts(self) -> dict:
+    def parts(self) -> dict:
+        """The parts that save their own state, by the name each is stored under (dqn_checkpoint.py)."""
         return {"online": self.online, "target": self.target, "optimizer": self.optimizer,
                 "buffer": self.buffer, "n_step": self.n_step_transitions}
 
     def save(self, path: str | os.PathLike) -> None:
         """Write everything needed to continue training (networks, Adam, counters, replay buffer,
         the pending n-step window, generators) to one .npz at exactly `path`, atomically."""
-        meta, arrays = checkpoint.pack({name: part.state() for name, part in self._parts().items()})
-        meta.update(config=asdict(self.config), obs_shape=list(self.obs_shape), n_actions=self.n_actions, seed=self.seed,
-                    num_steps=self.num_steps, num_updates=self.num_updates, num_episodes=self.num_episodes,
-                    # PCG64's state is two 128-bit integers: JSON writes Python ints of any size exactly.
-                    rng_states={name: getattr(self, name).bit_generator.state for name in RNG_NAMES})
-        checkpoint.write_checkpoint(path, f"minidqn.DQNAgent/{self.FORMAT}", meta, arrays)
+        save_agent(self, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> DQNAgent:
         """The agent saved at `path`, ready to act or to train on exactly as if never stopped.
         Never unpickles; a file that is not such a checkpoint raises a CheckpointError saying why."""
-        meta, arrays = checkpoint.read_checkpoint(path, "DQNAgent", cls.FORMAT, UPGRADES, WHY_NOT)
-        with checkpoint.refusing(path, "DQNAgent"):
-            config = config_from_dict(DQNConfig, meta["config"])
-            shape, A = observation_shape(meta), count(meta, "n_actions", 1)
-            config.check_network(shape, A)  # before the spaces and networks are allocated
-            agent = cls(spaces.Box(-np.inf, np.inf, shape, np.float32), spaces.Discrete(A), config, seed=meta["seed"])
-            checkpoint.load_parts(agent._parts(), meta, arrays)
-            agent._check_stored_transitions(arrays["n_step.obs"], arrays["n_step.actions"])
-            for name in ("num_steps", "num_updates", "num_episodes"):
-                setattr(agent, name, count(meta, name))
-            for name in RNG_NAMES:
-                getattr(agent, name).bit_generator.state = meta["rng_states"][name]
-        return agent
-
-    def _check_stored_transitions(self, pending_obs: np.ndarray, pending_actions: np.ndarray):
-        """ValueError unless the loaded replay memory and a file's pending n-step steps hold this
-        agent's observation size and actions 0..A−1 (no single part can see this; each checks the rest)."""
-        D, A = self.obs_dim, self.n_actions
-        if len(self.buffer) and self.buffer.obs_dim != D:
-            raise ValueError(f"replay rows must have 2D + 3 = {2 * D + 3} columns, got {2 * self.buffer.obs_dim + 3}")
-        if pending_actions.size and pending_obs.shape[1:] != (D,):
-            raise ValueError(f"the pending n-step observations must have shape (k, {D}), got {pending_obs.shape}")
-        largest = max(self.buffer.largest_action(), pending_actions.max(initial=0))
-        if largest >= A:
-            raise ValueError(f"stored actions must be below n_actions = {A}, got {largest:g}")
-
-
-RNG_NAMES = ("rng", "replay_rng", "env_rng")  # exploration, replay sampling, env resets
+        return load_agent(cls, path)

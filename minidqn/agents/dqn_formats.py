@@ -60,6 +60,14 @@ def add_observation_shape(meta: dict, arrays: dict) -> tuple[dict, dict]:
     return meta, arrays
 
 
-UPGRADES = {2: _upgrade_2_to_3, 3: _upgrade_3_to_4, 4: _upgrade_4_to_5, 5: add_observation_shape}  # version v -> v + 1
+def add_distribution_and_noise(meta: dict, arrays: dict) -> tuple[dict, dict]:
+    """Version 7 (of a GreedyPolicy file: version 3) added the return's distribution (C51,
+    QR-DQN) and noisy layers; every earlier agent had one Q-value per action and plain layers."""
+    meta["config"].update(distribution=None, num_atoms=51, v_min=-10.0, v_max=10.0, noisy=False, noisy_sigma0=0.5)
+    return meta, arrays
+
+
+UPGRADES = {2: _upgrade_2_to_3, 3: _upgrade_3_to_4, 4: _upgrade_4_to_5, 5: add_observation_shape,
+            6: add_distribution_and_noise}  # version v -> v + 1
 WHY_NOT = {1: "version 1 held only the two networks (no optimizer state, counters, replay buffer or "
               "random generators), so training could not continue exactly from it"}

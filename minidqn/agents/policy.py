@@ -21,7 +21,8 @@ from dataclasses import asdict
 import numpy as np
 
 from minidqn.agents.config import DQNConfig, config_from_dict
-from minidqn.agents.dqn_formats import add_observation_shape
+from minidqn.agents.dqn_formats import add_distribution_and_noise, add_observation_shape
+from minidqn.agents.value_heads import value_head
 from minidqn.common import checkpoint
 from minidqn.common.validation import count, is_int
 from minidqn.nn.conv import ConvNet
@@ -33,11 +34,12 @@ def q_network(obs_shape: tuple[int, ...], n_actions: int, config: DQNConfig,
               seed: int | np.random.Generator = 0) -> MLP | ConvNet:
     """The Q-network `config` describes, for observations of `obs_shape` and `n_actions` actions:
     an MLP over (D,) vectors, or with conv_layers a ConvNet over (H, W, C) images."""
+    outputs = {"dueling": config.dueling, "dueling_type": config.dueling_type, "noisy": config.noisy,
+               "noisy_sigma0": config.noisy_sigma0, "atoms": 1 if config.distribution is None else config.num_atoms}
     if config.conv_layers:
         return ConvNet(obs_shape, config.conv_layers, config.hidden_sizes, n_actions, seed=seed, dtype=config.dtype,
-                       dueling=config.dueling, dueling_type=config.dueling_type)
-    return MLP([*obs_shape, *config.hidden_sizes, n_actions], seed=seed, dtype=config.dtype, dueling=config.dueling,
-               dueling_type=config.dueling_type)
+                       **outputs)
+    return MLP([*obs_shape, *config.hidden_sizes, n_actions], seed=seed, dtype=config.dtype, **outputs)
 
 
 def observation_shape(meta: dict) -> tuple[int, ...]:
@@ -51,17 +53,19 @@ def observation_shape(meta: dict) -> tuple[int, ...]:
 class GreedyPolicy:
     """a = argmaxₐ Q(s, a) with a trained Q-network; `config` is the agent's that trained it."""
 
-    FORMAT = 2  # the file format version this class writes
+    FORMAT = 3  # the file format version this class writes
 
     def __init__(self, network: MLP | ConvNet, config: DQNConfig):
         self.network, self.config = network, config
+        self.head = value_head(config)  # Q from the network's outputs (minidqn.agents.value_heads)
+        network.mean_weights()  # noisy layers act on their mean weights
         self.obs_dim, self.n_actions = network.sizes[0], network.sizes[-1]
         self.obs_shape = network.image_shape if isinstance(network, ConvNet) else (self.obs_dim,)
 
     def q_values(self, observations) -> np.ndarray:
         """Q(s, ·): (B, *obs_shape) -> (B, A), or one observation -> (A,)."""
         x, single = env_api.batch(observations, self.obs_shape, self.network.dtype)  # (B, D)
-        q = self.network(x)  # (B, A)
+        q = self.head.q_values(self.network(x))  # (B, A)
         return q[0] if single else q
 
     def predict(self, observations) -> np.ndarray:
@@ -81,7 +85,8 @@ class GreedyPolicy:
     @classmethod
     def load(cls, path: str | os.PathLike) -> GreedyPolicy:
         """The policy saved at `path`; a CheckpointError saying why if the file is not one."""
-        meta, arrays = checkpoint.read_checkpoint(path, "GreedyPolicy", cls.FORMAT, {1: add_observation_shape})
+        meta, arrays = checkpoint.read_checkpoint(path, "GreedyPolicy", cls.FORMAT,
+                                                  {1: add_observation_shape, 2: add_distribution_and_noise})
         with checkpoint.refusing(path, "GreedyPolicy"):
             config = config_from_dict(DQNConfig, meta["config"])
             shape, A = observation_shape(meta), count(meta, "n_actions", 1)

@@ -138,11 +138,13 @@ class ConvNet:
     `sizes` = [H·W·C, *hidden_sizes, A] as for an MLP over the same inputs. `conv_layers` lists
     (out_channels, kernel_size) per layer. Filters are initialised like the hidden Linear layers,
     N(0, 2/fan_in) with fan_in = k·k·C_in, the inputs of one output pixel (He et al., 2015).
+    `dueling`, `atoms` and the noisy layers are the MLP's (minidqn.nn.layers.MLP); the
+    convolutions are never noisy.
     """
 
     def __init__(self, image_shape: Sequence[int], conv_layers: Sequence[Sequence[int]], hidden_sizes: Sequence[int],
                  n_actions: int, seed: int | np.random.Generator = 0, dtype=np.float64, dueling: bool = False,
-                 dueling_type: str = "avg"):
+                 dueling_type: str = "avg", atoms: int = 1, noisy: bool = False, noisy_sigma0: float = 0.5):
         self.image_shape = tuple(int(n) for n in image_shape)
         self.conv_layers = [(int(c), int(k)) for c, k in conv_layers]
         if len(self.image_shape) != 3 or min(self.image_shape) < 1:
@@ -162,7 +164,7 @@ class ConvNet:
         self.sizes = [int(np.prod(self.image_shape)), *(int(h) for h in hidden_sizes), int(n_actions)]
         head_sizes = [H * W * C, *self.sizes[1:]]  # the MLP reads the last feature maps, flattened
         n_conv = sum(int(np.prod(shape)) for shape in conv_shapes)
-        n_head = sum(int(np.prod(shape)) for shape in MLP.parameter_shapes(head_sizes, dueling))
+        n_head = sum(int(np.prod(shape)) for shape in MLP.parameter_shapes(head_sizes, dueling, atoms, noisy))
         self.flat_params = np.zeros(n_conv + n_head, self.dtype)  # θ: the filters first, then the MLP's
         self.flat_grads = np.zeros(n_conv + n_head, self.dtype)  # dL/dθ, aligned with θ
 
@@ -176,13 +178,16 @@ class ConvNet:
             self.layers += [Conv2D(filters, conv_params[2 * i + 1], conv_grads[2 * i], conv_grads[2 * i + 1]), ReLU()]
         self.layers.append(Flatten())
         self.head = MLP(head_sizes, seed=rng, dtype=self.dtype, dueling=dueling, dueling_type=dueling_type,
-                        flat_params=self.flat_params[n_conv:], flat_grads=self.flat_grads[n_conv:])
+                        flat_params=self.flat_params[n_conv:], flat_grads=self.flat_grads[n_conv:], atoms=atoms,
+                        noisy=noisy, noisy_sigma0=noisy_sigma0)
         self.layers += self.head.layers
         self.params, self.grads = conv_params + self.head.params, conv_grads + self.head.grads
         self.dueling, self.dueling_type = self.head.dueling, self.head.dueling_type
+        self.atoms, self.noisy, self.noisy_sigma0 = self.head.atoms, self.head.noisy, self.head.noisy_sigma0
+        self.sample_noise, self.mean_weights = self.head.sample_noise, self.head.mean_weights
         self.architecture = {"image_shape": list(self.image_shape), "conv_layers": [list(c) for c in self.conv_layers],
                              "sizes": self.sizes, "dueling": self.dueling, "dueling_type": self.dueling_type,
-                             "dtype": self.dtype.name}  # as MLP.architecture
+                             "dtype": self.dtype.name, **self.head.output_options()}  # as MLP.architecture
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """The outputs for x: (B, H·W·C) → (B, A), caching what backward needs."""
@@ -213,7 +218,8 @@ class ConvNet:
     def clone(self) -> ConvNet:
         """An independent copy: same architecture and parameter values, no memory shared."""
         twin = ConvNet(self.image_shape, self.conv_layers, self.sizes[1:-1], self.sizes[-1], seed=0, dtype=self.dtype,
-                       dueling=self.dueling, dueling_type=self.dueling_type)
+                       dueling=self.dueling, dueling_type=self.dueling_type, atoms=self.atoms, noisy=self.noisy,
+                       noisy_sigma0=self.noisy_sigma0)
         twin.flat_params[:] = self.flat_params
         return twin
 

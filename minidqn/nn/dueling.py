@@ -34,40 +34,51 @@ class Dueling:
     the plain form, and its backward needs which action held the maximum in the last forward.
     At a tie the first such action takes the whole gradient (np.argmax's choice): Q is not
     differentiable there, and any split of the gradient among the tied actions is a valid one.
+
+    A distributional network (minidqn.distributional) outputs N numbers per action, one per
+    atom or quantile, and duels over each of them as Rainbow does (Hessel et al., 2018): with
+    `atoms` = N, z: (B, (1 + A)·N) holds [V | A(·, 1) ... A(·, A)] with N numbers each, and
+    every atom's column is combined as above, giving (B, A·N), N numbers per action. The
+    product form is for one output per action; with N > 1 the layer computes the plain form.
     """
 
     AGGREGATIONS = ("avg", "max", "naive")
 
-    def __init__(self, n_actions: int, dtype=np.float64, as_product: bool = True, aggregation: str = "avg"):
+    def __init__(self, n_actions: int, dtype=np.float64, as_product: bool = True, aggregation: str = "avg",
+                 atoms: int = 1):
         if aggregation not in self.AGGREGATIONS:
             raise ValueError(f"aggregation must be one of {self.AGGREGATIONS}, got {aggregation!r}")
-        A = int(n_actions)
+        A, self.atoms = int(n_actions), int(atoms)
         self.aggregation = aggregation
-        self.as_product = bool(as_product) and aggregation != "max"
+        self.as_product = bool(as_product) and aggregation != "max" and self.atoms == 1
         centre = np.eye(A) - 1.0 / A if aggregation == "avg" else np.eye(A)
         self.M = np.vstack([np.ones((1, A)), centre]).astype(dtype)  # (1 + A, A)
-        self.best = None  # "max": argmaxₐ A(s, a) of the last forward, (B,)
+        self.best = None  # "max": argmaxₐ A(s, a) of the last forward, (B, N)
 
     def __call__(self, z: np.ndarray) -> np.ndarray:
         if self.as_product:
             return z @ self.M  # (B, 1 + A) -> (B, A): the equation below, as one product
-        V, A = z[:, :1], z[:, 1:]  # (B, 1), (B, A)
+        z = z.reshape(len(z), -1, self.atoms)  # (B, 1 + A, N): N numbers for V and for each A
+        V, A = z[:, :1], z[:, 1:]  # (B, 1, N), (B, A, N)
         if self.aggregation == "naive":
-            return V + A
-        if self.aggregation == "max":
-            return V + (A - A.max(axis=1, keepdims=True))  # (B, A)
-        mean_A = A.sum(axis=1, keepdims=True) / A.shape[1]  # (B, 1): (1/A) Σₐ′ A(s, a′)
-        return V + (A - mean_A)  # (B, A); V and the mean broadcast over the actions
+            Q = V + A
+        elif self.aggregation == "max":
+            Q = V + (A - A.max(axis=1, keepdims=True))  # (B, A, N)
+        else:
+            mean_A = A.sum(axis=1, keepdims=True) / A.shape[1]  # (B, 1, N): (1/A) Σₐ′ A(s, a′)
+            Q = V + (A - mean_A)  # (B, A, N); V and the mean broadcast over the actions
+        return Q.reshape(len(z), -1)  # (B, A·N)
 
     def forward(self, z: np.ndarray) -> np.ndarray:
         """As __call__; for "max" it also keeps which action held the maximum (avg and naive
         are linear in z, so their backward does not depend on z)."""
         if self.aggregation == "max":
-            self.best = z[:, 1:].argmax(axis=1)  # (B,), the first of tied maxima
+            self.best = z.reshape(len(z), -1, self.atoms)[:, 1:].argmax(axis=1)  # (B, N), the first of tied maxima
         return self(z)
 
     def backward(self, grad_q: np.ndarray) -> np.ndarray:
-        """Given dL/dQ: (B, A), return dL/dz = [dL/dV | dL/dA]: (B, 1 + A), where
+        """Given dL/dQ: (B, A), return dL/dz = [dL/dV | dL/dA]: (B, 1 + A) (with N atoms, (B, A·N) to
+        (B, (1 + A)·N), every atom's column alike), where
 
             dL/dV   = Σₐ dL/dQ(a)                           (B, 1), for every aggregation
             dL/dA_j = dL/dQ(j) − (1/A) Σₐ dL/dQ(a)           (B, A), avg
@@ -79,11 +90,14 @@ class Dueling:
         """
         if self.as_product:
             return grad_q @ self.M.T  # the lines below, as one product
-        grad_V = grad_q.sum(axis=1, keepdims=True)  # (B, 1): Σₐ dL/dQ(a)
+        B = len(grad_q)
+        grad_q = grad_q.reshape(B, -1, self.atoms)  # (B, A, N)
+        grad_V = grad_q.sum(axis=1, keepdims=True)  # (B, 1, N): Σₐ dL/dQ(a)
         if self.aggregation == "avg":
-            grad_A = grad_q - grad_V / grad_q.shape[1]  # (B, A)
+            grad_A = grad_q - grad_V / grad_q.shape[1]  # (B, A, N)
         else:
             grad_A = grad_q.copy()
-            if self.aggregation == "max":
-                grad_A[np.arange(len(grad_A)), self.best] -= grad_V[:, 0]  # A_{j*} is subtracted from every Q(a)
-        return np.concatenate([grad_V, grad_A], axis=1)  # (B, 1 + A)
+            if self.aggregation == "max":  # A_{j*} is subtracted from every Q(a)
+                best = self.best[:, None, :]  # (B, 1, N)
+                np.put_along_axis(grad_A, best, np.take_along_axis(grad_A, best, axis=1) - grad_V, axis=1)
+        return np.concatenate([grad_V, grad_A], axis=1).reshape(B, -1)  # (B, (1 + A)·N)

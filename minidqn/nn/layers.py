@@ -20,6 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from minidqn.nn.dueling import Dueling
+from minidqn.nn.noisy import NoisyLinear
 
 
 class Linear:
@@ -97,23 +98,30 @@ class MLP:
 
     With dueling=True the last Linear layer outputs 1 + sizes[-1] numbers, a value and one
     advantage per output, and a `Dueling` layer combines them into the sizes[-1] outputs.
+
+    A distributional network (minidqn.distributional) gives each output `atoms` numbers, so x
+    maps to (B, sizes[-1]·atoms), each output's numbers side by side. With noisy=True every
+    Linear layer is a NoisyLinear (minidqn.nn.noisy), initialised as Fortunato et al. (2018)
+    do with σ₀ = noisy_sigma0; `sample_noise` draws its noise and `mean_weights` removes it.
     """
 
     def __init__(self, sizes: Sequence[int], seed: int | np.random.Generator = 0, dtype=np.float64,
                  dueling: bool = False, dueling_type: str = "avg", flat_params: np.ndarray | None = None,
-                 flat_grads: np.ndarray | None = None):
+                 flat_grads: np.ndarray | None = None, atoms: int = 1, noisy: bool = False,
+                 noisy_sigma0: float = 0.5):
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2 or any(s < 1 for s in sizes):
             raise ValueError(f"sizes must list at least two positive layer widths, got {sizes}")
         if not isinstance(dueling, (bool, np.bool_)):
             raise TypeError(f"dueling must be True or False, got {dueling!r}")
         self.sizes, self.dueling, self.dueling_type = sizes, bool(dueling), dueling_type
+        self.atoms, self.noisy, self.noisy_sigma0 = int(atoms), bool(noisy), float(noisy_sigma0)
         self.dtype = np.dtype(dtype)
         if self.dtype.kind != "f":
             raise TypeError(f"dtype must be a floating-point type, got {self.dtype}")
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
-        shapes = self.parameter_shapes(sizes, dueling)
+        shapes = self.parameter_shapes(sizes, dueling, self.atoms, self.noisy)
         n_params = sum(int(np.prod(s)) for s in shapes)
         # θ, every parameter in one vector, and dL/dθ aligned with it. A network that puts layers
         # in front of this MLP (minidqn.nn.conv.ConvNet) passes the tail of its own vectors here.
@@ -125,31 +133,54 @@ class MLP:
         self.params = split_views(self.flat_params, shapes)  # views: [W₁, b₁, W₂, b₂, ...]
         self.grads = split_views(self.flat_grads, shapes)  # views: [dL/dW₁, dL/db₁, ...]
 
-        self.layers: list[Linear | ReLU | Dueling] = []
-        n_linear = len(sizes) - 1
+        self.layers: list[Linear | NoisyLinear | ReLU | Dueling] = []
+        n_linear, k = len(sizes) - 1, 4 if self.noisy else 2  # k arrays per layer: W, b (μ_W, σ_W, μ_b, σ_b)
         for i in range(n_linear):
-            W, b = self.params[2 * i], self.params[2 * i + 1]
-            d_in = W.shape[0]
-            gain = 2.0 if i < n_linear - 1 else 1.0  # He before a ReLU, LeCun at the output
-            W[...] = rng.normal(0.0, np.sqrt(gain / d_in), size=W.shape)
-            self.layers.append(Linear(W, b, self.grads[2 * i], self.grads[2 * i + 1]))
+            arrays, grads = self.params[k * i : k * (i + 1)], self.grads[k * i : k * (i + 1)]
+            if self.noisy:
+                NoisyLinear.initialise(*arrays, rng, self.noisy_sigma0)
+                self.layers.append(NoisyLinear(*arrays, grads))
+            else:
+                W, b = arrays
+                gain = 2.0 if i < n_linear - 1 else 1.0  # He before a ReLU, LeCun at the output
+                W[...] = rng.normal(0.0, np.sqrt(gain / W.shape[0]), size=W.shape)
+                self.layers.append(Linear(W, b, *grads))
             if i < n_linear - 1:
                 self.layers.append(ReLU())
         if dueling:
-            self.layers.append(Dueling(sizes[-1], self.dtype, aggregation=dueling_type))
+            self.layers.append(Dueling(sizes[-1], self.dtype, aggregation=dueling_type, atoms=self.atoms))
         # What identifies the architecture, as plain metadata: saved with θ, and compared before θ
         # is copied or blended from another network (computed once: it never changes).
         self.architecture = {"sizes": self.sizes, "dueling": self.dueling, "dueling_type": self.dueling_type,
-                             "dtype": self.dtype.name}
+                             "dtype": self.dtype.name, **self.output_options()}
+
+    def output_options(self) -> dict:
+        """atoms and noise, where they are not the plain network's (so a plain network's metadata
+        reads as it always has)."""
+        return {**({"atoms": self.atoms} if self.atoms != 1 else {}),
+                **({"noisy": True, "noisy_sigma0": self.noisy_sigma0} if self.noisy else {})}
 
     @staticmethod
-    def parameter_shapes(sizes: Sequence[int], dueling: bool = False) -> list[tuple[int, ...]]:
-        """The shapes of [W₁, b₁, W₂, b₂, ...], in the order θ holds them."""
-        widths = [*sizes[:-1], 1 + sizes[-1]] if dueling else list(sizes)  # the Linear layers' widths
+    def parameter_shapes(sizes: Sequence[int], dueling: bool = False, atoms: int = 1,
+                         noisy: bool = False) -> list[tuple[int, ...]]:
+        """The shapes of [W₁, b₁, W₂, b₂, ...] (noisy: [μ_W₁, σ_W₁, μ_b₁, σ_b₁, ...]), in the order θ holds them."""
+        widths = [*sizes[:-1], ((1 if dueling else 0) + sizes[-1]) * atoms]  # the Linear layers' widths
         shapes = []
         for d_in, d_out in itertools.pairwise(widths):
-            shapes += [(d_in, d_out), (d_out,)]
+            shapes += [(d_in, d_out), (d_in, d_out), (d_out,), (d_out,)] if noisy else [(d_in, d_out), (d_out,)]
         return shapes
+
+    def sample_noise(self, rng: np.random.Generator) -> None:
+        """New noise in every noisy layer (nothing for a plain network)."""
+        for layer in self.layers:
+            if isinstance(layer, NoisyLinear):
+                layer.sample_noise(rng)
+
+    def mean_weights(self) -> None:
+        """No noise in any noisy layer: the network computes with its mean weights μ."""
+        for layer in self.layers:
+            if isinstance(layer, NoisyLinear):
+                layer.mean()
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """The outputs for x: (B, sizes[0]) → (B, sizes[-1]), caching what backward needs."""
@@ -183,7 +214,8 @@ class MLP:
 
     def clone(self) -> MLP:
         """An independent copy: same architecture and parameter values, no memory shared."""
-        twin = MLP(self.sizes, seed=0, dtype=self.dtype, dueling=self.dueling, dueling_type=self.dueling_type)
+        twin = MLP(self.sizes, seed=0, dtype=self.dtype, dueling=self.dueling, dueling_type=self.dueling_type,
+                   atoms=self.atoms, noisy=self.noisy, noisy_sigma0=self.noisy_sigma0)
         twin.flat_params[:] = self.flat_params
         return twin
 

@@ -135,3 +135,7 @@ class EvaluateEvery:
             if self.verbose:
                 print(f"  evaluation at env step {step:,}: {value:.1f}", flush=True)
         return True
+
+    def first_step_at_least(self, threshold: float) -> int | None:
+        """The env step of the first measurement ≥ threshold, or None if none reached it."""
+        return next((s for s, v in zip(self.steps, self.values) if v >= threshold), None)

@@ -1,0 +1,113 @@
+"""What a Q-network's outputs mean, and how they learn: one value per action, or the return's distribution.
+
+The agent's loop is the same for all three (minidqn.agents.dqn): the target network judges the
+next state's action a′, `target` builds the regression target from it, `loss` compares the
+online network's outputs for the taken actions with that target, and `q_values` turns outputs
+into the Q-values the agent acts on. With A actions and N atoms or quantiles:
+
+    head          outputs per state    Q(s, a)               target of a transition        loss
+    ScalarHead    (A,)                 the output            y = r + d·Q⁻(s′, a′)          MSE or Huber on δ = Q − y
+    CategoricalHead (A·N,) logits      Σᵢ pᵢ(s, a)·zᵢ         m = Φ(r + d·z, p⁻(s′, a′))    cross-entropy −Σᵢ mᵢ log pᵢ
+    QuantileHead  (A·N,) quantiles     (1/N) Σᵢ θᵢ(s, a)      T θ = r + d·θ⁻(s′, a′)        quantile Huber
+
+where d = γⁿ for a transition that bootstraps and 0 for one that ended in a terminal state, and
+⁻ marks the target network. `loss` also returns each transition's error for prioritized replay:
+δ for the scalar head, the per-transition loss for the distributional ones (as Rainbow does).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+
+from minidqn.agents.config import DQNConfig
+from minidqn.distributional import (
+    categorical_loss,
+    categorical_projection,
+    categorical_support,
+    quantile_huber_loss,
+    quantile_targets,
+)
+from minidqn.nn.losses import huber_loss, mse_loss
+
+
+class ScalarHead:
+    """One number per action, Q(s, a) itself (DQN as Mnih et al. wrote it)."""
+
+    atoms = 1
+
+    def __init__(self, config: DQNConfig):
+        self.loss_fn = mse_loss if config.loss == "mse" else partial(huber_loss, delta=config.huber_delta)
+
+    def q_values(self, outputs: np.ndarray) -> np.ndarray:
+        """Q: (B, A), the outputs as they are."""
+        return outputs
+
+    def target(self, rewards: np.ndarray, discounts: np.ndarray, next_outputs: np.ndarray,
+               next_actions: np.ndarray) -> np.ndarray:
+        """y = r + d·Q⁻(s′, a′): (B,)."""
+        return rewards + discounts * next_outputs[np.arange(len(rewards)), next_actions]
+
+    def loss(self, outputs: np.ndarray, actions: np.ndarray, target: np.ndarray, weights) -> tuple:
+        """(L, dL/d(outputs): (B, A), δ = Q(s, a) − y: (B,))."""
+        loss, grad = self.loss_fn(outputs, actions, target, weights=weights)
+        return loss, grad, outputs[np.arange(len(actions)), actions] - target
+
+
+class CategoricalHead:
+    """N logits per action, whose softmax is the return's distribution on fixed atoms z (C51)."""
+
+    def __init__(self, config: DQNConfig):
+        self.atoms = config.num_atoms
+        self.support = categorical_support(config.v_min, config.v_max, config.num_atoms)  # z: (N,)
+
+    def probabilities(self, outputs: np.ndarray) -> np.ndarray:
+        """p: (B, A, N), the softmax of each action's N logits."""
+        logits = outputs.reshape(len(outputs), -1, self.atoms)  # (B, A, N)
+        exp = np.exp(logits - logits.max(axis=2, keepdims=True))  # shifted: no overflow, same softmax
+        return exp / exp.sum(axis=2, keepdims=True)
+
+    def q_values(self, outputs: np.ndarray) -> np.ndarray:
+        """Q(s, a) = Σᵢ pᵢ(s, a)·zᵢ: (B, A)."""
+        return self.probabilities(outputs) @ self.support
+
+    def target(self, rewards: np.ndarray, discounts: np.ndarray, next_outputs: np.ndarray,
+               next_actions: np.ndarray) -> np.ndarray:
+        """m: (B, N), the target network's p(s′, a′) moved by r + d·z and projected onto z."""
+        next_probs = self.probabilities(next_outputs)[np.arange(len(rewards)), next_actions]  # (B, N)
+        return categorical_projection(self.support, next_probs, rewards, discounts)
+
+    def loss(self, outputs: np.ndarray, actions: np.ndarray, target: np.ndarray, weights) -> tuple:
+        """(L, dL/d(outputs): (B, A·N), the cross-entropy of each transition: (B,))."""
+        logits = outputs.reshape(len(outputs), -1, self.atoms)  # (B, A, N)
+        loss, grad, cross_entropy = categorical_loss(logits, actions, target, weights)
+        return loss, grad.reshape(outputs.shape).astype(outputs.dtype, copy=False), cross_entropy
+
+
+class QuantileHead:
+    """N quantiles per action, at the levels τ̂ᵢ = (2i + 1)/2N (QR-DQN); κ is config.huber_delta."""
+
+    def __init__(self, config: DQNConfig):
+        self.atoms, self.kappa = config.num_atoms, config.huber_delta
+
+    def q_values(self, outputs: np.ndarray) -> np.ndarray:
+        """Q(s, a) = (1/N) Σᵢ θᵢ(s, a): (B, A)."""
+        return outputs.reshape(len(outputs), -1, self.atoms).mean(axis=2)
+
+    def target(self, rewards: np.ndarray, discounts: np.ndarray, next_outputs: np.ndarray,
+               next_actions: np.ndarray) -> np.ndarray:
+        """T θ = r + d·θ⁻(s′, a′): (B, N)."""
+        next_quantiles = next_outputs.reshape(len(next_outputs), -1, self.atoms)[np.arange(len(rewards)), next_actions]
+        return quantile_targets(next_quantiles, rewards, discounts)
+
+    def loss(self, outputs: np.ndarray, actions: np.ndarray, target: np.ndarray, weights) -> tuple:
+        """(L, dL/d(outputs): (B, A·N), the quantile Huber loss of each transition: (B,))."""
+        quantiles = outputs.reshape(len(outputs), -1, self.atoms)  # (B, A, N)
+        loss, grad, per_sample = quantile_huber_loss(quantiles, actions, target, self.kappa, weights)
+        return loss, grad.reshape(outputs.shape).astype(outputs.dtype, copy=False), per_sample
+
+
+def value_head(config: DQNConfig) -> ScalarHead | CategoricalHead | QuantileHead:
+    """The head `config.distribution` names: None, "categorical" or "quantile"."""
+    return {None: ScalarHead, "categorical": CategoricalHead, "quantile": QuantileHead}[config.distribution](config)
