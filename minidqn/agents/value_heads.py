@@ -60,7 +60,8 @@ class CategoricalHead:
 
     def __init__(self, config: DQNConfig):
         self.atoms = config.num_atoms
-        self.support = categorical_support(config.v_min, config.v_max, config.num_atoms)  # z: (N,)
+        support = categorical_support(config.v_min, config.v_max, config.num_atoms)
+        self.support = support.astype(config.dtype)  # z: (N,), in the network's precision
 
     def probabilities(self, outputs: np.ndarray) -> np.ndarray:
         """p: (B, A, N), the softmax of each action's N logits."""

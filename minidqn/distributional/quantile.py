@@ -63,14 +63,14 @@ def quantile_huber_loss(quantiles: np.ndarray, actions: np.ndarray, targets: np.
     rows = np.arange(B)
     taken = quantiles[rows, actions]  # θ_bi: (B, N)
     u = targets[:, None, :] - taken[:, :, None]  # u_bij = T θ_bj − θ_bi: (B, N, N′)
-    tau = quantile_midpoints(N)[None, :, None]  # τ̂ᵢ: (1, N, 1), broadcast over b and j
-    asymmetry = np.abs(tau - (u < 0))  # |τ̂ᵢ − [u < 0]|: (B, N, N′)
+    tau = quantile_midpoints(N).astype(u.dtype)[None, :, None]  # τ̂ᵢ: (1, N, 1), in u's precision
+    asymmetry = np.where(u < 0, 1 - tau, tau)  # |τ̂ᵢ − [u < 0]|: (B, N, N′)
     abs_u = np.abs(u)
-    inside = np.minimum(abs_u, kappa)  # the part of |u| within κ
-    huber = 0.5 * inside**2 + kappa * (abs_u - inside)  # h(u): ½u² within κ, κ(|u| − ½κ) beyond
-    per_sample = (asymmetry * huber / kappa).mean(axis=2).sum(axis=1)  # ℓ_b: (B,)
-    slope = asymmetry * np.copysign(inside, u) / kappa  # dρᵢ/du: (B, N, N′)
+    inside = np.minimum(abs_u, kappa)  # m = min(|u|, κ), the part of |u| within κ
+    huber = inside * (abs_u - 0.5 * inside)  # h(u) = m·(|u| − m/2): ½u² within κ, κ(|u| − ½κ) beyond
+    per_sample = (asymmetry * huber).mean(axis=2).sum(axis=1) / kappa  # ℓ_b: (B,)
+    slope = (asymmetry * np.copysign(inside, u)).mean(axis=2) / kappa  # (1/N′) Σⱼ dρᵢ/du: (B, N)
     w = np.ones(B) if weights is None else weights
     grad = np.zeros_like(quantiles)
-    grad[rows, actions] = -(w / B)[:, None] * slope.mean(axis=2)  # du/dθᵢ = −1
+    grad[rows, actions] = -(w / B)[:, None] * slope  # du/dθᵢ = −1
     return float(w @ per_sample) / B, grad, per_sample
