@@ -37,7 +37,7 @@ def track(config: DQNConfig, seed: int, steps: int, every: int) -> list[dict]:
 
     def q_statistics(agent: DQNAgent, step: int) -> dict:
         batch = agent.buffer.sample(2000, np.random.default_rng(0))
-        q = agent.online(batch.obs)  # (2000, A)
+        q = agent.head.q_values(agent.online(batch.obs))  # (2000, A)
         q_taken = q[np.arange(len(q)), batch.actions]  # (2000,)
         pre_terminal = q_taken[batch.terminated == 1.0]
         return {"step": step, "greedy_return": float(agent.evaluate(eval_env, 5, seed=step).mean()),

@@ -144,6 +144,28 @@ def test_the_preset_is_the_starting_point_and_a_flag_changes_one_field(tmp_path)
     assert config == DQNConfig(**{**PRESETS["CartPole-v0"].config.__dict__, "gamma": 0.9, "learning_starts": 100})
 
 
+def test_the_rainbow_preset_turns_on_all_six_parts_over_the_envs_preset(tmp_path, capsys):
+    for env_id in ("CartPole-v1", "Acrobot-v1", "MinAtar/Breakout-v1", "MyEnv-v0"):
+        env_preset, rainbow = preset_for(env_id), preset_for(env_id, "rainbow")
+        config = rainbow.config
+        assert (config.distribution, config.noisy, config.prioritized_replay, config.n_step, config.double_dqn,
+                config.dueling) == ("categorical", True, True, 3, True, True)
+        assert config.priority_beta_steps == rainbow.steps == env_preset.steps and not config.compact_observations
+        assert (config.hidden_sizes, config.gamma, config.lr) == (env_preset.config.hidden_sizes,
+                                                                   env_preset.config.gamma, env_preset.config.lr)
+    assert (preset_for("CartPole-v1", "rainbow").config.v_min, preset_for("CartPole-v1", "rainbow").config.v_max) == (
+        0.0, 200.0)
+    assert preset_for("Acrobot-v1", "rainbow").config.v_max == 0.0
+    run(["train", "CartPole-v1", "--preset", "rainbow", "--steps", "200", "--out", str(tmp_path), "--v-max", "150",
+         *TINY])
+    config = DQNAgent.load(tmp_path / "agent.npz").config
+    assert config.distribution == "categorical" and config.noisy and config.v_max == 150.0  # a flag still changes one
+    assert "Rainbow's six parts" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        run(["train", "CartPole-v1", "--preset", "rainbw"])
+    assert "argument --preset: invalid choice: 'rainbw'" in capsys.readouterr().err
+
+
 def test_train_help_shows_the_envs_preset_values():
     text = " ".join(build_parser("LunarLander-v3").format_help().split())  # the top level
     train_help = " ".join(build_parser("LunarLander-v3")._subparsers._group_actions[0].choices["train"]

@@ -93,6 +93,15 @@ def test_the_ablation_file_reads_into_its_rows_on_ten_seeds():
     assert wrapped[0].wrap == ("truncation-as-termination",) and wrapped[0].config == DQNConfig()
 
 
+def test_a_sweep_file_may_start_from_the_rainbow_preset(tmp_path):
+    path = tmp_path / "rainbow.toml"
+    path.write_text('env_id = "CartPole-v1"\npreset = "rainbow"\n')
+    assert read_sweep_file(path)["preset"] == "rainbow"
+    path.write_text('env_id = "CartPole-v1"\npreset = "rainbw"\n')
+    with pytest.raises(ValueError, match="preset must be"):
+        read_sweep_file(path)
+
+
 @pytest.mark.parametrize("row, message", [
     ('wrap = ["time-limit"]', "'time-limit' is not a wrapper minidqn knows; the wrappers are truncation-as-termination"),
     ('wrap = "truncation-as-termination"', "wrap must be a list of wrapper names"),

@@ -41,7 +41,7 @@ from minidqn.cli.flags import (
     non_negative,
     positive,
 )
-from minidqn.cli.presets import PRESETS, preset_for
+from minidqn.cli.presets import PRESETS, VARIANTS, preset_for
 from minidqn.cli.run_folder import (
     plot_run,
     record,
@@ -72,7 +72,7 @@ def command_train(args: argparse.Namespace) -> dict:
                          wrap=args.wrap)
     if args.bins is not None:
         raise ValueError("--bins cuts observations into a grid for --agent tabular; DQN reads them whole")
-    preset = preset_for(args.env_id)
+    preset = preset_for(args.env_id, args.preset)
     steps = args.steps or preset.steps
     base, rescaled = preset.for_budget(steps, given=set(vars(args)))
     if rescaled:
@@ -118,12 +118,12 @@ def command_presets(args: argparse.Namespace) -> None:
 
 
 # --- the parser --------------------------------------------------------------------------------
-def build_parser(env_id: str | None = None, agent: str = "dqn") -> argparse.ArgumentParser:
-    """The parser; with `env_id`, train's help shows that env's preset values; with agent="tabular",
-    train's flags are the QLearningConfig fields."""
+def build_parser(env_id: str | None = None, agent: str = "dqn", variant: str = "env") -> argparse.ArgumentParser:
+    """The parser; with `env_id`, train's help shows that env's preset values (Rainbow's with
+    variant="rainbow"); with agent="tabular", train's flags are the QLearningConfig fields."""
     parser = OneLineParser(prog="minidqn", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    preset = preset_for(env_id) if env_id and agent == "dqn" else None
+    preset = preset_for(env_id, variant) if env_id and agent == "dqn" else None
 
     train = commands.add_parser("train", help="train DQN (or a Q-table) on an env, from its preset if it has one",
                                 description="Train DQN on a gymnasium env. `minidqn train ENV_ID --help` shows "
@@ -169,6 +169,9 @@ def add_train_arguments(train: argparse.ArgumentParser, preset, agent: str) -> N
     train.add_argument("--seed", type=non_negative, default=0)
     train.add_argument("--out", type=Path, help="run folder (default: runs/ENV_ID)")
     train.add_argument("--overwrite", action="store_true", help="replace the run the folder holds already")
+    train.add_argument("--preset", choices=VARIANTS, default="env",
+                       help="env: the env's own preset; rainbow: Rainbow's six parts over it (C51, noisy layers, "
+                       "prioritized replay, 3-step returns, Double DQN, dueling)")
     train.add_argument("--target", type=finite, help="mean greedy return that counts as solved "
                        "(default: the env's reward threshold, if it has one)")
     train.add_argument("--max-episode-steps", "--max_episode_steps", type=positive, help="change the env's time limit")
@@ -214,7 +217,8 @@ def run(argv: list[str] | None = None):
             print(f"{argv[1]} is {versioned}, its latest version")
             argv[1] = versioned
     agent = "tabular" if "--agent=tabular" in argv or ("--agent", "tabular") in itertools.pairwise(argv) else "dqn"
-    parser = build_parser(argv[1] if argv[:1] == ["train"] and len(argv) > 1 else None, agent)
+    variant = "rainbow" if "--preset=rainbow" in argv or ("--preset", "rainbow") in itertools.pairwise(argv) else "env"
+    parser = build_parser(argv[1] if argv[:1] == ["train"] and len(argv) > 1 else None, agent, variant)
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         refuse_unknown(parser, args.command, unknown)

@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 
 from minidqn.cli.flags import finite, non_negative, positive
-from minidqn.cli.presets import preset_for
+from minidqn.cli.presets import VARIANTS, preset_for
 from minidqn.cli.run_reading import latest_version
 from minidqn.cli.sweep import __doc__ as sweep_doc
 from minidqn.cli.sweep import run_sweep
@@ -35,6 +35,8 @@ def add_experiment_parsers(commands) -> None:
     sweep.add_argument("--out", type=Path, required=True, help="the sweep's folder")
     sweep.add_argument("--workers", type=positive, help="trials at once on this machine (default: one per core)")
     sweep.add_argument("--address", help="a running Ray cluster: auto, or HOST:PORT")
+    sweep.add_argument("--preset", choices=VARIANTS, help="env: the env's preset (default, or the file's); rainbow: "
+                       "Rainbow's six parts over it")
     sweep.add_argument("--eval-every", "--eval_every", type=positive, help="default: the preset's")
     sweep.add_argument("--eval-episodes", "--eval_episodes", type=positive, default=20)
     sweep.add_argument("--target", type=finite, help="mean greedy return that counts as solved "
@@ -48,6 +50,8 @@ def add_experiment_parsers(commands) -> None:
     tune.add_argument("--out", type=Path, required=True, help="the study's folder (its study.db, trials/, best.json)")
     tune.add_argument("--workers", type=positive, help="trials at once on this machine (default: one per core)")
     tune.add_argument("--address", help="a running Ray cluster: auto, or HOST:PORT")
+    tune.add_argument("--preset", choices=VARIANTS, default="env", help="env, or rainbow: the search starts from "
+                      "Rainbow's six parts over the env's preset")
     tune.add_argument("--storage", help="an Optuna storage URL to share the study (default: OUT/study.db)")
     tune.add_argument("--seed", type=non_negative, default=0, help="the sampler's seed")
     tune.add_argument("--report-seeds", "--report_seeds", default="100-104", help="unseen seeds for the best")
@@ -56,8 +60,8 @@ def add_experiment_parsers(commands) -> None:
 
 def command_sweep(args: argparse.Namespace) -> list[dict]:
     spec = read_sweep_file(Path(args.spec)) if args.spec.endswith(".toml") else {
-        "env_id": latest_version(args.spec), "steps": None, "seeds": [0], "sets": [], "rows": None}
-    preset = preset_for(spec["env_id"])
+        "env_id": latest_version(args.spec), "steps": None, "seeds": [0], "sets": [], "rows": None, "preset": "env"}
+    preset = preset_for(spec["env_id"], args.preset or spec["preset"])
     steps = args.steps or spec["steps"] or preset.steps
     base, _ = preset.for_budget(steps)
     seeds = parse_seeds(args.seeds) if args.seeds else spec["seeds"]
@@ -69,7 +73,7 @@ def command_sweep(args: argparse.Namespace) -> list[dict]:
 
 def command_tune(args: argparse.Namespace) -> dict:
     env_id = latest_version(args.env_id)
-    preset = preset_for(env_id)
+    preset = preset_for(env_id, args.preset)
     steps = args.steps or preset.steps
     return run_tune(env_id, preset.for_budget(steps)[0], args.trials, steps, args.out, args.workers, args.address,
                     args.storage, args.seed, args.eval_every or preset.eval_every, parse_seeds(args.report_seeds))

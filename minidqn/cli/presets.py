@@ -93,9 +93,30 @@ for _game in MINATAR_GAMES:
             f"MinAtar's reference DQN network and schedule, with Adam ({_actions})")
 
 
-def preset_for(env_id: str) -> Preset:
-    """The preset of `env_id`, or DQNConfig() with DEFAULT_STEPS for an env without one."""
-    if env_id in PRESETS:
-        return PRESETS[env_id]
-    return Preset("defaults", DQNConfig(), DEFAULT_STEPS, 5_000, "minidqn's defaults (no preset for this env)",
-                  spread=("lr_decay_steps", "priority_beta_steps"))
+# Rainbow (Hessel et al., 2018): the six parts together over an env's preset. Its distribution
+# lives on a fixed support, which must hold the env's discounted returns: per env, the range
+# its rewards and γ allow (CartPole-v1: 1 a step, γ = 0.995, at most (1 − γ⁵⁰⁰)/(1 − γ) ≈ 184;
+# Acrobot: −1 a step, γ = 0.99, down to −100; MinAtar: [−100, 100], as Revisiting Rainbow used).
+RAINBOW = {"distribution": "categorical", "num_atoms": 51, "noisy": True, "prioritized_replay": True, "n_step": 3,
+           "double_dqn": True, "dueling": True, "compact_observations": False}  # compact replay is uniform only
+RETURN_RANGES = {"CartPole-v1": (0.0, 200.0), "CartPole-v0": (0.0, 200.0), "Acrobot-v1": (-100.0, 0.0),
+                 "MountainCar-v0": (-50.0, 0.0), "LunarLander-v3": (-200.0, 300.0),
+                 **{f"MinAtar/{game}-{version}": (-100.0, 100.0) for game in MINATAR_GAMES for version in ("v0", "v1")}}
+VARIANTS = ("env", "rainbow")  # --preset: the env's own, or Rainbow over it
+
+
+def preset_for(env_id: str, variant: str = "env") -> Preset:
+    """The preset of `env_id`, or DQNConfig() with DEFAULT_STEPS for an env without one; with
+    variant="rainbow", Rainbow's six parts over it (the support from RETURN_RANGES, else DQNConfig's)."""
+    if variant not in VARIANTS:
+        raise ValueError(f"--preset must be one of {', '.join(VARIANTS)}, got {variant!r}")
+    preset = PRESETS.get(env_id) or Preset("defaults", DQNConfig(), DEFAULT_STEPS, 5_000,
+                                           "minidqn's defaults (no preset for this env)",
+                                           spread=("lr_decay_steps", "priority_beta_steps"))
+    if variant == "env":
+        return preset
+    v_min, v_max = RETURN_RANGES.get(env_id, (DQNConfig.v_min, DQNConfig.v_max))
+    spread = tuple(dict.fromkeys((*preset.spread, "priority_beta_steps")))  # β rises over the whole budget
+    config = replace(preset.config, **RAINBOW, v_min=v_min, v_max=v_max, priority_beta_steps=preset.steps)
+    return replace(preset, name=f"{preset.name} (rainbow)", config=config, spread=spread,
+                   source=f"Rainbow's six parts, returns on [{v_min:g}, {v_max:g}], over {preset.source}")

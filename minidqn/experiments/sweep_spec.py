@@ -144,8 +144,8 @@ def sweep_trials(env_id: str, base: DQNConfig, seeds: list[int], sets: list[tupl
 
 
 def read_sweep_file(path: Path) -> dict:
-    """The TOML file of a sweep: {env_id, steps (or None), seeds, sets, rows}; ValueError naming
-    the file and what is wrong in it."""
+    """The TOML file of a sweep: {env_id, preset ("env" or "rainbow"), steps (or None), seeds, sets,
+    rows}; ValueError naming the file and what is wrong in it."""
     try:
         import tomllib
     except ImportError:  # Python 3.10
@@ -155,10 +155,12 @@ def read_sweep_file(path: Path) -> dict:
             spec = tomllib.load(f)
     except tomllib.TOMLDecodeError as error:
         raise ValueError(f"{path} is not valid TOML ({error})") from None
-    unknown = set(spec) - {"env_id", "steps", "seeds", "set", "rows"}
+    unknown = set(spec) - {"env_id", "preset", "steps", "seeds", "set", "rows"}
     if unknown or "env_id" not in spec:
-        raise ValueError(f"{path}: a sweep file holds env_id, and may hold steps, seeds, set and rows"
+        raise ValueError(f"{path}: a sweep file holds env_id, and may hold preset, steps, seeds, set and rows"
                          + (f"; it has {', '.join(sorted(unknown))}" if unknown else "; env_id is missing"))
+    if spec.get("preset", "env") not in ("env", "rainbow"):
+        raise ValueError(f"{path}: preset must be \"env\" or \"rainbow\", got {spec['preset']!r}")
     seeds = spec.get("seeds", "0")
     sets = []
     for key, values in spec.get("set", {}).items():  # each a list of values: lr = [1e-3, 2e-3]
@@ -173,7 +175,7 @@ def read_sweep_file(path: Path) -> dict:
                              f"row {i} is {row!r}")
         changes = {k: tuple(v) if isinstance(v, list) else v for k, v in row.get("set", {}).items()}
         rows.append(Row(row.get("name", f"row {i}"), changes, tuple(check_wrappers(row.get("wrap", [])))))
-    return {"env_id": spec["env_id"], "steps": spec.get("steps"),
+    return {"env_id": spec["env_id"], "preset": spec.get("preset", "env"), "steps": spec.get("steps"),
             "seeds": parse_seeds(seeds) if isinstance(seeds, str) else [int(s) for s in seeds], "sets": sets,
             "rows": rows or None}
 

@@ -69,7 +69,7 @@ class Probe(gym.Wrapper):
                           np.array([tr.terminated for tr in drawn], agent.dtype))
         s0 = self.probe_obs.reshape(1, -1).astype(agent.dtype)  # (1, D)
         self._steps.append(self.t)
-        self._online_q.append(agent.online(s0)[0])
+        self._online_q.append(agent.head.q_values(agent.online(s0))[0])
         self._target_q.append(agent.target(s0)[0])
         targets = np.full(self.batch_size, np.nan) if self.batch is None else agent.td_target(*self.batch)
         self._td_targets.append(targets)
