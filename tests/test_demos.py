@@ -6,6 +6,7 @@ import runpy
 from pathlib import Path
 
 import gymnasium as gym
+import numpy as np
 import pytest
 
 from minidqn import DQNAgent, DQNConfig
@@ -157,3 +158,15 @@ def test_pictures_draws_every_picture_from_short_runs(tmp_path, monkeypatch):
     assert names == sorted(["code_map.png"] + [f"start_here_{name}.png" for name in
                                                ("loop", "network", "replay", "target_lag", "moving_target")])
     assert all(path.stat().st_size > 10_000 for path in written)
+
+
+def test_rainbow_demo_reads_both_distributions_and_the_noise_as_it_trains(tmp_path, monkeypatch):
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    runs = _main("rainbow.py")(["--steps", "1500", "--every", "500", "--out", str(tmp_path)])  # learns after 1,000
+    assert set(runs) == {"C51", "QR-DQN"}
+    for seen in runs.values():
+        assert list(seen["steps"][:1]) == [0] and len(seen["steps"]) >= 3
+        assert seen["outputs"].shape == (len(seen["steps"]), 51) and seen["sigma"].shape == (len(seen["steps"]), 3)
+    assert not np.allclose(runs["C51"]["sigma"][0], runs["C51"]["sigma"][-1])  # σ is trained
+    for name in ("rainbow_distributions.png", "rainbow_noise.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
