@@ -18,12 +18,29 @@ def test_the_notebook_walks_the_twelve_steps_and_is_stored_without_outputs():
     assert steps == list(range(1, 13))
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     assert all(not cell.outputs and cell.execution_count is None for cell in code)
-    assert sum("solution" in cell.metadata.get("tags", []) for cell in code) >= 8
+    answers, solutions = exercises(notebook)
+    assert len(answers) == len(solutions) == 8
+    assert all("= None" in cell.source for cell in answers)  # the reader's cell starts unanswered
+    assert all(cell.cell_type == "markdown" for cell in solutions)  # shown folded, never run by Run All
 
 
-def test_the_notebook_runs_top_to_bottom(monkeypatch):
+def exercises(notebook) -> tuple[list, list]:
+    """The answer cells, and the solution cells after them, in order."""
+    tagged = [(cell, cell.metadata.get("tags", [])) for cell in notebook.cells]
+    return [cell for cell, tags in tagged if "answer" in tags], [cell for cell, tags in tagged if "solution" in tags]
+
+
+def test_the_notebook_runs_top_to_bottom_and_its_checks_read_the_readers_answers(monkeypatch):
+    """Answers filled in as a reader would: six with the folded solutions, one wrong, one left
+    blank; each check must say which is which."""
     monkeypatch.setenv("MPLBACKEND", "Agg")  # the kernel inherits it: figures are drawn, not shown
     notebook = nbformat.read(NOTEBOOK, as_version=4)
+    answers, solutions = exercises(notebook)
+    for number, (answer, solution) in enumerate(zip(answers, solutions), start=1):
+        if number == 1:
+            answer.source = "prediction, learned = 10.0, 10.5  # wrong: Q is not 1/(1 − γ)/2"
+        elif number != 8:  # 8 stays unanswered
+            answer.source = re.search(r"```python\n(.*?)```", solution.source, re.DOTALL).group(1)
     client = nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3",
                                      resources={"metadata": {"path": str(NOTEBOOK.parent)}})
     client.execute()  # raises CellExecutionError, naming the cell, if any cell fails
@@ -31,3 +48,6 @@ def test_the_notebook_runs_top_to_bottom(monkeypatch):
                       for output in cell.outputs)
     assert "identical futures after the meeting: True" in printed
     assert "the target is r alone" in printed
+    assert "✗ exercise 1: you predicted 10.00" in printed
+    assert all(f"✓ exercise {n}:" in printed for n in range(2, 8)), printed[-3000:]
+    assert "exercise 8: not answered yet" in printed
