@@ -7,7 +7,7 @@ each noisy layer. It draws docs/rainbow_distributions.png (C51's probabilities o
 beside QR-DQN's quantile function, one line per moment of training) and docs/rainbow_noise.png
 (σ over training, as a share of where it started).
 
-    python demos/rainbow.py                       # CartPole-v1, 30,000 steps per agent
+    python demos/rainbow.py                       # CartPole-v1, 50,000 steps per agent
     python demos/rainbow.py --steps 5000 --out runs/rainbow
 """
 
@@ -85,8 +85,8 @@ def draw_noise(runs: dict[str, dict], path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=30_000, help="env steps per agent")
-    parser.add_argument("--every", type=int, help="env steps between readings (default: steps / 5)")
+    parser.add_argument("--steps", type=int, default=50_000, help="env steps per agent (the preset's budget)")
+    parser.add_argument("--every", type=int, help="env steps between readings (default: steps / 10)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("docs"), help="folder for the two pictures")
     args = parser.parse_args(argv)
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> dict:
     for name, distribution in (("C51", "categorical"), ("QR-DQN", "quantile")):
         env = gym.make("CartPole-v1")
         agent = DQNAgent(env.observation_space, env.action_space, replace(config, distribution=distribution), args.seed)
-        runs[name] = watch(agent, env, args.steps, args.every or max(1, args.steps // 5))
+        runs[name] = watch(agent, env, args.steps, args.every or max(1, args.steps // 10))
         print(f"{name}: greedy mean over 10 episodes after {args.steps:,} steps: "
               f"{agent.evaluate(gym.make('CartPole-v1'), 10, seed=1).mean():.1f}")
     args.out.mkdir(parents=True, exist_ok=True)
