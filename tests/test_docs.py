@@ -29,10 +29,11 @@ def test_docstring_examples_run(name):
 
 # --- every name and path the docs mention exists -----------------------------------------------
 def _texts() -> dict[str, str]:
-    """Each doc page, the notebook's cells, and every module's source (its docstrings and comments), by name."""
+    """Each doc page, the notebooks' cells, and every module's source (its docstrings and comments), by name."""
     texts = {page.name: page.read_text() for page in PAGES}
-    notebook = json.loads((ROOT / "docs" / "start_here.ipynb").read_text())
-    texts["start_here.ipynb"] = "\n".join("".join(cell["source"]) for cell in notebook["cells"])
+    for path in sorted((ROOT / "docs").glob("*.ipynb")):
+        notebook = json.loads(path.read_text())
+        texts[path.name] = "\n".join("".join(cell["source"]) for cell in notebook["cells"])
     texts.update({str(p.relative_to(ROOT)): p.read_text() for p in (ROOT / "minidqn").rglob("*.py")})
     texts.update({str(p.relative_to(ROOT)): p.read_text() for p in (ROOT / "demos").glob("*.py")})
     return texts

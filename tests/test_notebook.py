@@ -51,3 +51,26 @@ def test_the_notebook_runs_top_to_bottom_and_its_checks_read_the_readers_answers
     assert "✗ exercise 1: you predicted 10.00" in printed
     assert all(f"✓ exercise {n}:" in printed for n in range(2, 8)), printed[-3000:]
     assert "exercise 8: not answered yet" in printed
+
+
+BEYOND = NOTEBOOK.parent / "beyond_dqn.ipynb"
+
+
+def test_beyond_dqn_runs_and_its_checks_read_the_readers_answers(monkeypatch):
+    """The Rainbow notebook: stored without outputs, its answers unanswered; run with one answer
+    from its solution, one wrong and one blank, each check says which."""
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    notebook = nbformat.read(BEYOND, as_version=4)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert all(not cell.outputs and cell.execution_count is None for cell in code)
+    answers, solutions = exercises(notebook)
+    assert len(answers) == len(solutions) == 3 and all("= None" in cell.source for cell in answers)
+    answers[0].source = re.search(r"```python\n(.*?)```", solutions[0].source, re.DOTALL).group(1)
+    answers[1].source = "levels = [0.25, 0.5, 0.75, 1.0]  # wrong: the ends of the slices, not their midpoints"
+    client = nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3",
+                                     resources={"metadata": {"path": str(BEYOND.parent)}})
+    client.execute()
+    printed = "".join(output.get("text", "") for cell in notebook.cells if cell.cell_type == "code"
+                      for output in cell.outputs)
+    assert "relative error of the gradient" in printed and "mean weights:" in printed
+    assert "✓ exercise 1:" in printed and "✗ exercise 2:" in printed and "exercise 3: not answered yet" in printed

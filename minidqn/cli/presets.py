@@ -95,7 +95,8 @@ for _game in MINATAR_GAMES:
 
 # Rainbow (Hessel et al., 2018): the six parts together over an env's preset. Its distribution
 # lives on a fixed support, which must hold the env's discounted returns: per env, the range
-# its rewards and γ allow (CartPole-v1: 1 a step, γ = 0.995, at most (1 − γ⁵⁰⁰)/(1 − γ) ≈ 184;
+# its rewards and γ allow (CartPole-v1: 1 a step, γ = 0.995; a time limit bootstraps, so a state
+# that keeps the pole up is worth up to 1/(1 − γ) = 200;
 # Acrobot: −1 a step, γ = 0.99, down to −100; MinAtar: [−100, 100], as Revisiting Rainbow used).
 RAINBOW = {"distribution": "categorical", "num_atoms": 51, "noisy": True, "prioritized_replay": True, "n_step": 3,
            "double_dqn": True, "dueling": True, "compact_observations": False}  # compact replay is uniform only
