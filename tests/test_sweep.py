@@ -95,8 +95,10 @@ def test_the_ablation_file_reads_into_its_rows_on_ten_seeds():
 
 def test_a_sweep_file_may_start_from_the_rainbow_preset(tmp_path):
     path = tmp_path / "rainbow.toml"
-    path.write_text('env_id = "CartPole-v1"\npreset = "rainbow"\n')
-    assert read_sweep_file(path)["preset"] == "rainbow"
+    path.write_text('env_id = "CartPole-v1"\npreset = "rainbow"\n[[rows]]\nname = "- C51"\n'
+                    'set = {distribution = "none", lr_end = "None"}\n')
+    spec = read_sweep_file(path)
+    assert spec["preset"] == "rainbow" and spec["rows"][0].changes == {"distribution": None, "lr_end": None}
     path.write_text('env_id = "CartPole-v1"\npreset = "rainbw"\n')
     with pytest.raises(ValueError, match="preset must be"):
         read_sweep_file(path)

@@ -166,18 +166,27 @@ def read_sweep_file(path: Path) -> dict:
     for key, values in spec.get("set", {}).items():  # each a list of values: lr = [1e-3, 2e-3]
         check_key(key)
         values = values if isinstance(values, list) else [values]
-        sets.append((key, [tuple(v) if isinstance(v, list) else v for v in values]))  # [64, 64] -> (64, 64)
+        sets.append((key, [toml_value(key, v) for v in values]))
     rows = []
     for i, row in enumerate(spec.get("rows", [])):
         unknown = set(row) - {"name", "set", "wrap"} if isinstance(row, dict) else {"no table"}
         if unknown or not isinstance(row.get("set", {}), dict):
             raise ValueError(f"{path}: a row is a table of name, set = {{field = value}} and wrap = [names]; "
                              f"row {i} is {row!r}")
-        changes = {k: tuple(v) if isinstance(v, list) else v for k, v in row.get("set", {}).items()}
+        changes = {k: toml_value(k, v) for k, v in row.get("set", {}).items()}
         rows.append(Row(row.get("name", f"row {i}"), changes, tuple(check_wrappers(row.get("wrap", [])))))
     return {"env_id": spec["env_id"], "preset": spec.get("preset", "env"), "steps": spec.get("steps"),
             "seeds": parse_seeds(seeds) if isinstance(seeds, str) else [int(s) for s in seeds], "sets": sets,
             "rows": rows or None}
+
+
+def toml_value(key: str, value):
+    """A value read from TOML as the config field `key` takes it: a list as a tuple ([64, 64] for
+    hidden sizes), and "none" as None where the field may be None (TOML has no null)."""
+    check_key(key)
+    if isinstance(value, list):
+        return tuple(value)
+    return parse_value(key, value) if isinstance(value, str) and value.lower() == "none" else value
 
 
 def _text(value) -> str:
