@@ -272,3 +272,20 @@ def test_seconds_to_solve_are_read_from_the_history_unless_a_resume_restarted_th
     assert seconds_to(tmp_path, 300) == 4.0 and seconds_to(tmp_path, 100) == 1.0
     history([1.0, 2.5, 0.5, 2.0])  # resumed after the second episode: its clock started again
     assert seconds_to(tmp_path, 200) == 2.5 and seconds_to(tmp_path, 400) == ""
+
+
+def test_the_rainbow_ablation_file_takes_one_part_away_per_row():
+    from pathlib import Path
+
+    from minidqn.cli.presets import preset_for
+    from minidqn.experiments.sweep_spec import configuration
+
+    spec = read_sweep_file(Path(__file__).resolve().parent.parent / "demos" / "rainbow_ablation_cartpole.toml")
+    base, _ = preset_for(spec["env_id"], spec["preset"]).for_budget(spec["steps"])
+    trials = sweep_trials(spec["env_id"], base, spec["seeds"], spec["sets"], spec["rows"])
+    configs = {configuration(t): t.config for t in trials}
+    assert len(trials) == 80 and configs["rainbow"] == base and base.distribution == "categorical" and base.noisy
+    assert configs["without_C51"].distribution is None and configs["without_noisy"].noisy is False
+    dqn = configs["DQN"]
+    assert (dqn.distribution, dqn.noisy, dqn.prioritized_replay, dqn.n_step, dqn.double_dqn, dqn.dueling) == (
+        None, False, False, 1, False, False)
