@@ -29,7 +29,8 @@ from minidqn.training.evaluation import EvaluateEvery
 
 
 def watch(agent: DQNAgent, env: gym.Env, steps: int, every: int) -> dict:
-    """Train `agent`; every `every` steps keep its predicted distribution for one state and each noisy layer's mean σ."""
+    """Train `agent`; every `every` steps keep its predicted distribution for one state (C51: the atoms'
+    probabilities; QR-DQN: the quantiles) and each noisy layer's mean σ."""
     s0 = agent.observe(gym.make(env.spec.id).reset(seed=0)[0])
     noisy = [layer for layer in agent.online.layers if isinstance(layer, NoisyLinear)]
     seen = {"steps": [], "outputs": [], "sigma": []}
@@ -39,7 +40,10 @@ def watch(agent: DQNAgent, env: gym.Env, steps: int, every: int) -> dict:
         outputs = agent.online(s0[None])  # (1, A·N)
         action = int(agent.head.q_values(outputs).argmax())
         seen["steps"].append(step)
-        seen["outputs"].append(outputs.reshape(agent.n_actions, -1)[action].copy())  # (N,)
+        if agent.config.distribution == "categorical":  # the probabilities of the atoms
+            seen["outputs"].append(agent.head.probabilities(outputs)[0, action])  # (N,)
+        else:  # the quantiles
+            seen["outputs"].append(outputs.reshape(agent.n_actions, -1)[action].copy())  # (N,)
         seen["sigma"].append([float(np.abs(layer.sigma_W).mean()) for layer in noisy])
         return float(agent.head.q_values(outputs).max())
 
@@ -51,9 +55,8 @@ def watch(agent: DQNAgent, env: gym.Env, steps: int, every: int) -> dict:
 def draw_distributions(c51: dict, qr: dict, support: np.ndarray, path: Path) -> None:
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5), dpi=110)
     colors = plt.cm.viridis(np.linspace(0, 1, len(c51["steps"])))
-    for logits, step, color in zip(c51["outputs"], c51["steps"], colors):
-        p = np.exp(logits - logits.max())
-        left.plot(support, p / p.sum(), color=color, label=f"step {step:,}")
+    for p, step, color in zip(c51["outputs"], c51["steps"], colors):
+        left.plot(support, p, color=color, label=f"step {step:,}")
     left.set(title="C51: probability of each atom", xlabel="return z", ylabel="p(z)")
     tau = quantile_midpoints(qr["outputs"].shape[1])
     for quantiles, step, color in zip(qr["outputs"], qr["steps"], colors):

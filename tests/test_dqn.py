@@ -162,7 +162,7 @@ def test_dqn_loss_gradient_matches_finite_difference_and_spares_the_target(loss,
              rng.normal(size=(B, 3)), (rng.random(B) < 0.3).astype(float))
     target_before = agent.target.flat_params.copy()
     targets = agent.td_target(*batch[2:])  # y is a constant of the loss: fixed before perturbing
-    _, grad_q, _ = agent.head.loss(agent.online.forward(batch[0]), batch[1], targets, None)  # as train() does
+    _, grad_q, _, _ = agent.head.loss(agent.online.forward(batch[0]), batch[1], targets, None)  # as train() does
     agent.online.backward(grad_q, input_grad=False)
     analytic = agent.online.flat_grads.copy()
 
@@ -182,7 +182,7 @@ def test_one_update_lowers_the_td_loss_on_a_fixed_batch(rng, distribution):
                    obs_dim=3, n_actions=2)
     obs, actions = rng.normal(size=(32, 3)), rng.integers(0, 2, 32)
     y = agent.td_target(rng.normal(size=32), rng.normal(size=(32, 3)), np.zeros(32))
-    before, grad_q, _ = agent.head.loss(agent.online.forward(obs), actions, y, None)
+    before, grad_q, _, _ = agent.head.loss(agent.online.forward(obs), actions, y, None)
     agent.online.backward(grad_q)
     agent.optimizer.step([agent.online.flat_grads])  # the target net is untouched: same y
     assert agent.head.loss(agent.online.forward(obs), actions, y, None)[0] < before

@@ -61,7 +61,7 @@ def test_the_whole_loss_of_a_batch_is_differentiated_through_the_network(distrib
     def loss() -> float:
         return head.loss(network(obs), actions, target, weights)[0]
 
-    _, grad_outputs, _ = head.loss(network.forward(obs), actions, target, weights)
+    _, grad_outputs, _, _ = head.loss(network.forward(obs), actions, target, weights)
     network.backward(grad_outputs)
     assert relative_error(network.flat_grads.copy(), numerical_gradient(loss, network.flat_params)) < 1e-6
 

@@ -214,12 +214,11 @@ class DQNAgent:
                             self.target.sample_noise(self.rng)
                         y = self.td_target(batch.rewards, batch.next_obs, batch.terminated)  # (B,) or (B, N): a constant
                         q = self.online.forward(batch.obs)  # (B, A), or (B, A·N) with a distribution
-                        loss, grad_q, errors = self.head.loss(q, batch.actions, y, batch.weights)  # δ: (B,)
+                        loss, grad_q, q_taken, errors = self.head.loss(q, batch.actions, y, batch.weights)  # Q(sᵢ, aᵢ), δ
                         self.online.backward(grad_q, input_grad=False)  # dL/dθ into online.flat_grads
                         self.optimizer.lr = self.learning_rate()
                         grad_norm = self.optimizer.step([self.online.flat_grads])
                         self.num_updates += 1
-                        q_taken = self.head.q_values(q)[np.arange(len(y)), batch.actions]  # Q(sᵢ, aᵢ), for the record
                         if c.prioritized_replay:  # pᵢ ← |δᵢ| + eps (a distribution: its loss)
                             self.buffer.update_priorities(batch.positions, errors)
                         # 5. Move the target network every C gradient steps.

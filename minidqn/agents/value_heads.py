@@ -11,8 +11,9 @@ into the Q-values the agent acts on. With A actions and N atoms or quantiles:
     QuantileHead  (A·N,) quantiles     (1/N) Σᵢ θᵢ(s, a)      T θ = r + d·θ⁻(s′, a′)        quantile Huber
 
 where d = γⁿ for a transition that bootstraps and 0 for one that ended in a terminal state, and
-⁻ marks the target network. `loss` also returns each transition's error for prioritized replay:
-δ for the scalar head, the per-transition loss for the distributional ones (as Rainbow does).
+⁻ marks the target network. `loss` also returns Q(s, a) of the taken actions (for the record) and
+each transition's error for prioritized replay: δ for the scalar head, the per-transition loss
+for the distributional ones (as Rainbow does).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from minidqn.distributional import (
     categorical_loss,
     categorical_projection,
     categorical_support,
+    log_softmax,
     quantile_huber_loss,
     quantile_targets,
 )
@@ -50,9 +52,10 @@ class ScalarHead:
         return rewards + discounts * next_outputs[np.arange(len(rewards)), next_actions]
 
     def loss(self, outputs: np.ndarray, actions: np.ndarray, target: np.ndarray, weights) -> tuple:
-        """(L, dL/d(outputs): (B, A), δ = Q(s, a) − y: (B,))."""
+        """(L, dL/d(outputs): (B, A), Q(s, a): (B,), δ = Q(s, a) − y: (B,))."""
         loss, grad = self.loss_fn(outputs, actions, target, weights=weights)
-        return loss, grad, outputs[np.arange(len(actions)), actions] - target
+        q_taken = outputs[np.arange(len(actions)), actions]
+        return loss, grad, q_taken, q_taken - target
 
 
 class CategoricalHead:
@@ -65,9 +68,7 @@ class CategoricalHead:
 
     def probabilities(self, outputs: np.ndarray) -> np.ndarray:
         """p: (B, A, N), the softmax of each action's N logits."""
-        logits = outputs.reshape(len(outputs), -1, self.atoms)  # (B, A, N)
-        exp = np.exp(logits - logits.max(axis=2, keepdims=True))  # shifted: no overflow, same softmax
-        return exp / exp.sum(axis=2, keepdims=True)
+        return np.exp(log_softmax(outputs.reshape(len(outputs), -1, self.atoms)))
 
     def q_values(self, outputs: np.ndarray) -> np.ndarray:
         """Q(s, a) = Σᵢ pᵢ(s, a)·zᵢ: (B, A)."""
@@ -80,10 +81,11 @@ class CategoricalHead:
         return categorical_projection(self.support, next_probs, rewards, discounts)
 
     def loss(self, outputs: np.ndarray, actions: np.ndarray, target: np.ndarray, weights) -> tuple:
-        """(L, dL/d(outputs): (B, A·N), the cross-entropy of each transition: (B,))."""
+        """(L, dL/d(outputs): (B, A·N), Q(s, a): (B,), the cross-entropy of each transition: (B,))."""
         logits = outputs.reshape(len(outputs), -1, self.atoms)  # (B, A, N)
         loss, grad, cross_entropy = categorical_loss(logits, actions, target, weights)
-        return loss, grad.reshape(outputs.shape).astype(outputs.dtype, copy=False), cross_entropy
+        q_taken = self.q_values(outputs)[np.arange(len(actions)), actions]
+        return loss, grad.reshape(outputs.shape).astype(outputs.dtype, copy=False), q_taken, cross_entropy
 
 
 class QuantileHead:
@@ -103,10 +105,11 @@ class QuantileHead:
         return quantile_targets(next_quantiles, rewards, discounts)
 
     def loss(self, outputs: np.ndarray, actions: np.ndarray, target: np.ndarray, weights) -> tuple:
-        """(L, dL/d(outputs): (B, A·N), the quantile Huber loss of each transition: (B,))."""
+        """(L, dL/d(outputs): (B, A·N), Q(s, a): (B,), the quantile Huber loss of each transition: (B,))."""
         quantiles = outputs.reshape(len(outputs), -1, self.atoms)  # (B, A, N)
         loss, grad, per_sample = quantile_huber_loss(quantiles, actions, target, self.kappa, weights)
-        return loss, grad.reshape(outputs.shape).astype(outputs.dtype, copy=False), per_sample
+        q_taken = quantiles[np.arange(len(actions)), actions].mean(axis=1)
+        return loss, grad.reshape(outputs.shape).astype(outputs.dtype, copy=False), q_taken, per_sample
 
 
 def value_head(config: DQNConfig) -> ScalarHead | CategoricalHead | QuantileHead:

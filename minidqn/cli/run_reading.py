@@ -22,7 +22,7 @@ from minidqn.common.files import open_regular
 from minidqn.common.validation import is_int, is_real
 from minidqn.training import env_api
 from minidqn.training.history import read_csv_rows
-from minidqn.training.wrappers import WRAPPERS
+from minidqn.training.wrappers import WRAPPERS, known
 
 MAX_RUN_JSON = 1_000_000  # bytes: a run.json holds a few settings and one config (about 1 kB)
 EVALUATION_COLUMNS = ["env_steps", "mean_return", "predicted_value", "discounted_return"]
@@ -37,7 +37,7 @@ CHECKS = {
     "eval_episodes": ("a positive integer", lambda v: is_int(v) and v >= 1),
     "checkpoint_every": ("a positive integer or null", lambda v: v is None or (is_int(v) and v >= 1)),
     "wrap": (f"a list of wrapper names ({', '.join(WRAPPERS)})",
-             lambda v: isinstance(v, list) and all(isinstance(name, str) and name in WRAPPERS for name in v)),
+             lambda v: isinstance(v, list) and all(known(name) for name in v)),
 }
 
 

@@ -6,13 +6,14 @@ target back onto it (Bellemare et al., 2017) and the cross-entropy loss with its
 et al., 2018). Both know nothing of networks: they take the network's outputs and return a loss
 and its gradient with respect to them, as minidqn.nn.losses does for one Q-value.
 
-May import: minidqn.common.
+May import: minidqn.common, minidqn.nn.
 """
 
 from minidqn.distributional.categorical import (
     categorical_loss,
     categorical_projection,
     categorical_support,
+    log_softmax,
 )
 from minidqn.distributional.quantile import (
     quantile_huber_loss,
@@ -20,5 +21,5 @@ from minidqn.distributional.quantile import (
     quantile_targets,
 )
 
-__all__ = ["categorical_loss", "categorical_projection", "categorical_support", "quantile_huber_loss",
+__all__ = ["categorical_loss", "categorical_projection", "categorical_support", "log_softmax", "quantile_huber_loss",
            "quantile_midpoints", "quantile_targets"]

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from minidqn.nn.losses import huber
+
 
 def quantile_midpoints(num_quantiles: int) -> np.ndarray:
     """τ̂: (N,), the quantile levels the outputs estimate: the midpoints of N equal slices of [0, 1]."""
@@ -40,7 +42,7 @@ def quantile_huber_loss(quantiles: np.ndarray, actions: np.ndarray, targets: np.
     quantiles θ: (B, A, N), actions: (B,), targets T θ: (B, N′), optional weights w: (B,). For
     each pair of an output i and a target j, the error is u_bij = T θ_bj − θ_bi, and
 
-        ρᵢ(u) = |τ̂ᵢ − [u < 0]| · h(u) / κ,   h the Huber function of width κ (minidqn.nn.losses)
+        ρᵢ(u) = |τ̂ᵢ − [u < 0]| · h(u) / κ,   h the Huber function of width κ (minidqn.nn.losses.huber)
         L = (1/B) Σ_b w_b · ℓ_b,   ℓ_b = Σᵢ (1/N′) Σⱼ ρᵢ(u_bij)
 
     The weight |τ̂ᵢ − [u < 0]| is the quantile regression's asymmetry: a target above θᵢ pulls it
@@ -65,11 +67,9 @@ def quantile_huber_loss(quantiles: np.ndarray, actions: np.ndarray, targets: np.
     u = targets[:, None, :] - taken[:, :, None]  # u_bij = T θ_bj − θ_bi: (B, N, N′)
     tau = quantile_midpoints(N).astype(u.dtype)[None, :, None]  # τ̂ᵢ: (1, N, 1), in u's precision
     asymmetry = np.where(u < 0, 1 - tau, tau)  # |τ̂ᵢ − [u < 0]|: (B, N, N′)
-    abs_u = np.abs(u)
-    inside = np.minimum(abs_u, kappa)  # m = min(|u|, κ), the part of |u| within κ
-    huber = inside * (abs_u - 0.5 * inside)  # h(u) = m·(|u| − m/2): ½u² within κ, κ(|u| − ½κ) beyond
-    per_sample = (asymmetry * huber).mean(axis=2).sum(axis=1) / kappa  # ℓ_b: (B,)
-    slope = (asymmetry * np.copysign(inside, u)).mean(axis=2) / kappa  # (1/N′) Σⱼ dρᵢ/du: (B, N)
+    h, h_prime = huber(u, kappa)  # h(u), h′(u) = clip(u, −κ, κ): (B, N, N′) each
+    per_sample = (asymmetry * h).mean(axis=2).sum(axis=1) / kappa  # ℓ_b: (B,)
+    slope = (asymmetry * h_prime).mean(axis=2) / kappa  # (1/N′) Σⱼ dρᵢ/du: (B, N)
     w = np.ones(B) if weights is None else weights
     grad = np.zeros_like(quantiles)
     grad[rows, actions] = -(w / B)[:, None] * slope  # du/dθᵢ = −1

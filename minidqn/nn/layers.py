@@ -149,6 +149,7 @@ class MLP:
                 self.layers.append(ReLU())
         if dueling:
             self.layers.append(Dueling(sizes[-1], self.dtype, aggregation=dueling_type, atoms=self.atoms))
+        self.noisy_layers = [layer for layer in self.layers if isinstance(layer, NoisyLinear)]  # [] if plain
         # What identifies the architecture, as plain metadata: saved with θ, and compared before θ
         # is copied or blended from another network (computed once: it never changes).
         self.architecture = {"sizes": self.sizes, "dueling": self.dueling, "dueling_type": self.dueling_type,
@@ -172,15 +173,13 @@ class MLP:
 
     def sample_noise(self, rng: np.random.Generator) -> None:
         """New noise in every noisy layer (nothing for a plain network)."""
-        for layer in self.layers:
-            if isinstance(layer, NoisyLinear):
-                layer.sample_noise(rng)
+        for layer in self.noisy_layers:
+            layer.sample_noise(rng)
 
     def mean_weights(self) -> None:
         """No noise in any noisy layer: the network computes with its mean weights μ."""
-        for layer in self.layers:
-            if isinstance(layer, NoisyLinear):
-                layer.mean()
+        for layer in self.noisy_layers:
+            layer.mean()
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """The outputs for x: (B, sizes[0]) → (B, sizes[-1]), caching what backward needs."""

@@ -44,6 +44,19 @@ def mse_loss(
     return loss, _scatter(q, actions, (2.0 / B) * weighted)
 
 
+def huber(x: np.ndarray, delta: float) -> tuple[np.ndarray, np.ndarray]:
+    """The Huber function of width `delta`, elementwise, and its derivative:
+
+        h(x) = ½x²                   if |x| ≤ delta
+        h(x) = delta·(|x| − ½delta)  otherwise,        h′(x) = clip(x, −delta, delta)
+
+    With m = min(|x|, delta), the part of |x| within delta, both pieces are one expression,
+    h(x) = ½m² + delta·(|x| − m), and h′(x) = sign(x)·m: no branch per element."""
+    abs_x = np.abs(x)
+    inside = np.minimum(abs_x, delta)  # m: the part of |x| within delta
+    return 0.5 * inside**2 + delta * (abs_x - inside), np.copysign(inside, x)
+
+
 def huber_loss(
     q: np.ndarray,
     actions: np.ndarray,
@@ -58,18 +71,13 @@ def huber_loss(
 
     quadratic near zero and linear beyond `delta`, so one large TD error cannot dominate the
     step. Its derivative is h′(δ) = clip(δ, −delta, delta), so dL/dq[i, aᵢ] = wᵢ·h′(δᵢ) / B and
-    0 elsewhere. At |δ| = delta both pieces agree in value and slope. With m = min(|δ|, delta),
-    the part of |δ| within delta, both pieces are one expression, h(δ) = ½m² + delta·(|δ| − m),
-    and h′(δ) = sign(δ)·m: that is how it is computed, with no branch per sample.
+    0 elsewhere. At |δ| = delta both pieces agree in value and slope (`huber`).
     """
     if delta <= 0:
         raise ValueError(f"delta must be > 0, got {delta}")
     td_error = _td_errors(q, actions, targets, weights)
     B = q.shape[0]
-    abs_error = np.abs(td_error)
-    inside = np.minimum(abs_error, delta)  # (B,): the part of |δ| within delta
-    per_sample = 0.5 * inside**2 + delta * (abs_error - inside)  # h(δ): ½δ² inside, delta·(|δ| − ½delta) beyond
-    slope = np.copysign(inside, td_error)  # h′(δ) = clip(δ, −delta, delta): (B,)
+    per_sample, slope = huber(td_error, delta)  # h(δ), h′(δ): (B,) each
     if weights is not None:
         per_sample *= weights
         slope *= weights

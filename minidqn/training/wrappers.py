@@ -40,9 +40,14 @@ def check_wrappers(names: object) -> list[str]:
     if isinstance(names, str) or not isinstance(names, Sequence):
         raise ValueError(f"wrap must be a list of wrapper names ({', '.join(WRAPPERS)}), got {names!r}")  # noqa: TRY004 (read from a file)
     for name in names:
-        if not isinstance(name, str) or name not in WRAPPERS:
+        if not known(name):
             raise ValueError(f"wrap: {name!r} is not a wrapper minidqn knows; the wrappers are {', '.join(WRAPPERS)}")
     return list(names)
+
+
+def known(name: object) -> bool:
+    """Whether `name` names one of WRAPPERS."""
+    return isinstance(name, str) and name in WRAPPERS
 
 
 def wrap_env(env: gym.Env, names: Sequence[str]) -> gym.Env:
