@@ -89,7 +89,8 @@ def test_an_overwrite_that_fails_after_its_first_checkpoint_keeps_the_new_run(fo
     with pytest.raises(SystemExit, match="observation .* step 150"):
         run(["train", failing_env, "--steps", "1000", "--out", str(folder), "--overwrite", "--checkpoint-every",
              "100", *TINY])
-    assert DQNAgent.load(folder / "agent.npz").num_steps == 100 and not (folder / ".replaced").exists()
+    assert 100 <= DQNAgent.load(folder / "agent.npz").num_steps < 150  # the first episode end after step 100
+    assert not (folder / ".replaced").exists()
     assert json.loads((folder / "run.json").read_text())["env_id"] == failing_env
 
 
@@ -497,7 +498,8 @@ def test_the_tabular_agent_trains_evaluates_resumes_records_and_plots_from_the_c
     agent = QLearningAgent.load(folder / "agent.npz")
     assert agent.num_steps == 3000 and agent.config.alpha_start == 0.2 and agent.q.shape == (16, 4)
     assert summary["target"] == 0.7 and json.loads((folder / "run.json").read_text())["agent"] == "tabular"
-    assert len(read_evaluations(folder)) == 2 and not (folder / "policy.npz").exists()
+    measured_at = [row[0] for row in read_evaluations(folder)]  # the first episode end after each 1,000 steps
+    assert [step // 1000 for step in measured_at] in ([1, 2], [1, 2, 3]) and not (folder / "policy.npz").exists()
     returns = run(["evaluate", str(folder), "--episodes", "50", "--seed", "3"])
     expected = agent.evaluate(gym.make("FrozenLake-v1"), episodes=50, seed=3)
     assert returns.shape == (50,) and set(returns) <= {0.0, 1.0} and abs(returns.mean() - expected.mean()) <= 0.5

@@ -177,28 +177,33 @@ def test_saving_through_a_symlink_updates_its_file_and_keeps_the_link_and_the_mo
 
 
 # --- 6. what a periodic checkpoint resumes exactly ---------------------------------------------
-def test_a_periodic_checkpoint_resumes_exactly_like_a_second_train_call(tmp_path):
-    """A checkpoint written at env step k in the middle of a call (and of an episode), loaded and
-    trained on, gives bit for bit what train(k) followed by more train() gives in one process:
-    both start a fresh episode at step k. docs/checkpoints.md says what this does not cover."""
-    path, config = tmp_path / "run.npz", DQNConfig(hidden_sizes=(8,), learning_starts=50, batch_size=16)
+@pytest.mark.parametrize("config", [DQNConfig(hidden_sizes=(8,), learning_starts=50, batch_size=16),
+                                    DQNConfig(hidden_sizes=(8,), learning_starts=50, batch_size=16, n_step=3,
+                                              prioritized_replay=True, noisy=True, distribution="categorical",
+                                              v_min=0.0, v_max=100.0, num_atoms=11)])
+def test_a_run_resumed_from_a_periodic_checkpoint_ends_as_the_uninterrupted_run(tmp_path, config):
+    """The periodic checkpoint waits for the episode's end, and every episode's reset is seeded by
+    the agent: a run that crashed after it, loaded and trained to the same total, ends bit for
+    bit as the run that never stopped (weights, replay, every later episode)."""
+    path, total = tmp_path / "run.npz", 1000
 
-    def crash_after_300(agent, episode):  # any error but Ctrl-C propagates without a final save
-        if episode.env_steps > 300:
+    def crash_after_600(agent, episode):  # any error but Ctrl-C propagates without a final save
+        if episode.env_steps > 600:
             raise RuntimeError("the machine went down")
 
     env = gym.make("CartPole-v1")
     crashed = DQNAgent(env.observation_space, env.action_space, config, seed=4)
     with pytest.raises(RuntimeError):
-        crashed.train(env, 1000, callback=crash_after_300, verbose=0, checkpoint_path=path, checkpoint_every=150)
+        crashed.train(env, total, callback=crash_after_600, verbose=0, checkpoint_path=path, checkpoint_every=300)
     resumed = DQNAgent.load(path)
-    split = DQNAgent(env.observation_space, env.action_space, config, seed=4)
-    split.train(gym.make("CartPole-v1"), 300, verbose=0)
-    assert resumed.num_steps == 300 and len(resumed.n_step_transitions.pending) > 0  # mid-episode
-    histories = [agent.train(gym.make("CartPole-v1"), 200, verbose=0) for agent in (resumed, split)]
-    np.testing.assert_array_equal(resumed.online.flat_params, split.online.flat_params)
-    np.testing.assert_array_equal(resumed.buffer.rows(), split.buffer.rows())
-    assert histories[0].episode_return == histories[1].episode_return
+    assert 300 <= resumed.num_steps < 600 and not resumed.n_step_transitions.pending  # at an episode's end
+    later = resumed.train(gym.make("CartPole-v1"), total - resumed.num_steps, verbose=0)
+    whole = DQNAgent(env.observation_space, env.action_space, config, seed=4)
+    history = whole.train(gym.make("CartPole-v1"), total, verbose=0)
+    np.testing.assert_array_equal(resumed.online.flat_params, whole.online.flat_params)
+    np.testing.assert_array_equal(resumed.buffer.rows(), whole.buffer.rows())
+    assert len(later) >= 2 and later.episode_return == history.episode_return[-len(later):]
+    assert later.mean_loss == history.mean_loss[-len(later):]
 
 
 # --- 7. crafted checkpoint contents ------------------------------------------------------------

@@ -177,18 +177,20 @@ class DQNAgent:
         stops training. A list of callbacks runs each in turn.
         A second call continues the counters and the schedules, starting a fresh episode.
         verbose: 0 silent, 1 a progress line every few seconds, 2 a line per episode.
-        With `checkpoint_path`, the agent is saved there every `checkpoint_every` env steps, at
-        the end, and on Ctrl-C (which ends the call early and returns the history so far). A NaN
-        or infinite loss or parameter raises a DivergenceError; no checkpoint is ever written
-        from such a state (minidqn.training.run).
+        With `checkpoint_path`, the agent is saved there at the first episode end at or after each
+        multiple of `checkpoint_every` env steps (where a resumed run goes on exactly as this one
+        would have), at the end, and on Ctrl-C (which ends the call early and returns the history
+        so far). A NaN or infinite loss or parameter raises a DivergenceError; no checkpoint is
+        ever written from such a state (minidqn.training.run).
         """
         run = TrainingRun(self, total_steps, callback, verbose, checkpoint_path, checkpoint_every)
         env_api.check_env(env, self.obs_shape, self.n_actions, images=bool(self.config.conv_layers))
         c = self.config
-        obs = self.observe(env_api.reset(env, seed=int(self.env_rng.integers(2**31))), self.num_steps)
-        self.n_step_transitions.reset()  # a fresh episode: nothing of an earlier call's is folded in
+        obs = None  # no episode under way: every call starts a fresh one
         with run:
             for _ in range(total_steps):
+                if obs is None:  # 0. Start an episode (its reset seeded by the agent: see start_episode).
+                    obs = self.start_episode(env)
                 # 1. Act: ε-greedily (or by Boltzmann sampling) in the current state.
                 epsilon = self.epsilon()
                 action = self.explore(obs, epsilon)
@@ -225,14 +227,24 @@ class DQNAgent:
                         if self.num_updates % c.target_update_interval == 0:
                             soft_update(self.target, self.online, c.tau)
                         run.log_loss(loss, grad_norm, q_taken)
-                # 6. Log the step; at an episode's end, start a new one.
+                # 6. Log the step; an episode that ended is recorded (and maybe checkpointed) here.
                 done = terminated or truncated
                 if done:
                     self.num_episodes += 1
-                    obs = self.observe(env_api.reset(env, at=self.num_steps), at=self.num_steps)
+                    obs = None  # the next step starts a new episode
                 if not run.log_step(reward, done, epsilon, self.optimizer.lr):
                     break
         return run.history
+
+    def start_episode(self, env) -> np.ndarray:
+        """Reset `env` for a new episode; its first observation.
+
+        Every reset is seeded from the agent's env generator, so the episodes a run meets follow
+        from the agent's state alone: a run resumed from a checkpoint written at an episode's end
+        meets the very episodes the uninterrupted run met (docs/checkpoints.md)."""
+        self.n_step_transitions.reset()  # nothing of an earlier episode is folded into this one
+        seed = int(self.env_rng.integers(2**31))
+        return self.observe(env_api.reset(env, seed=seed, at=self.num_steps or "at the first reset"), self.num_steps)
 
     def replay_batch(self) -> Batch:
         """B transitions from replay (minidqn.memory.ring.Batch); with prioritized replay drawn by

@@ -155,10 +155,13 @@ class QLearningAgent:
         """
         run = TrainingRun(self, total_steps, callback, verbose, checkpoint_path, checkpoint_every, episodes)
         self.check_env(env)
-        # Seed the env from our generator once; later resets continue the env's own stream.
-        s = self.state_index(env_api.reset(env, seed=int(self.rng.integers(2**31))), self.num_steps)
+        s = None  # no episode under way: every call starts a fresh one
         with run:
             for _ in range(total_steps or sys.maxsize):  # with only `episodes`, until they are done
+                if s is None:  # 0. Start an episode, its reset seeded from our generator (a resumed run
+                    seed = int(self.rng.integers(2**31))  # then meets the episodes an uninterrupted one did)
+                    s = self.state_index(env_api.reset(env, seed=seed, at=self.num_steps or "at the first reset"),
+                                         self.num_steps)
                 # 1. This episode's exploration rate and step size (both schedules count episodes).
                 epsilon, alpha = self.epsilon(), self.learning_rate()
                 # 2. Act ε-greedily, 3. step the environment, 4. move Q(s,a) toward the TD target.
@@ -173,11 +176,11 @@ class QLearningAgent:
                 self.num_steps += 1
                 self.num_updates += 1
                 run.log_loss(td_error * td_error, q_taken=(q_sa,))  # (δ·δ: a float's ** raises on overflow)
-                # 5. Either flag ends the episode: log it and start a new one.
+                # 5. Either flag ends the episode: log it (the next step starts a new one).
                 done = terminated or truncated
                 if done:
                     self.num_episodes += 1
-                    s = self.state_index(env_api.reset(env, at=self.num_steps), at=self.num_steps)
+                    s = None  # the next step starts a new episode
                 if not run.log_step(reward, done, epsilon, alpha):
                     break
         return run.history

@@ -183,7 +183,7 @@ def add_train_arguments(train: argparse.ArgumentParser, preset, agent: str) -> N
     train.add_argument("--eval-episodes", "--eval_episodes", type=positive, default=20,
                        help="greedy episodes of the final evaluation")
     train.add_argument("--checkpoint-every", "--checkpoint_every", type=positive, default=10_000,
-                       help="env steps between checkpoints of agent.npz")
+                       help="env steps between checkpoints of agent.npz (each written at the next episode end)")
     train.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
                        help="0 quiet, 1 progress lines, 2 a line per episode")
     train.add_argument("--agent", choices=tuple(AGENT_NAMES), default="dqn",

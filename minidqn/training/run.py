@@ -2,10 +2,10 @@
 
 Both agents train the same way: `train(env, total_steps)` runs their loop inside a
 `TrainingRun`, which checks the arguments, keeps the per-episode `History`, runs the callback at
-each episode's end, prints progress, writes a checkpoint every `checkpoint_every` env steps, turns
-a Ctrl-C into an orderly stop, and stops a diverged run (the divergence guard) before it can
-overwrite a good checkpoint. The loop itself stays in the agent, where it reads like the
-algorithm.
+each episode's end, prints progress, writes a checkpoint at the first episode end at or after
+each multiple of `checkpoint_every` env steps, turns a Ctrl-C into an orderly stop, and stops a
+diverged run (the divergence guard) before it can overwrite a good checkpoint. The loop itself
+stays in the agent, where it reads like the algorithm.
 """
 
 from __future__ import annotations
@@ -53,8 +53,8 @@ class TrainingRun:
         self.agent, self.callbacks, self.episodes = agent, callbacks, episodes
         self.path, self.every = checkpoint_path, checkpoint_every
         self.history, self.progress = History(), Progress(total_steps, verbose)
-        # The next multiple of checkpoint_every, counted over all train() calls; -1: never.
-        self.next_save = (agent.num_steps // checkpoint_every + 1) * checkpoint_every if checkpoint_every else -1
+        # The next multiple of checkpoint_every, counted over all train() calls; inf: never.
+        self.next_save = (agent.num_steps // checkpoint_every + 1) * checkpoint_every if checkpoint_every else math.inf
         self.episode_return, self.episode_length, self.losses = 0.0, 0, []
         self.q_taken = []  # the episode's batches of predicted Q(sᵢ, aᵢ), read at its end
 
@@ -76,7 +76,7 @@ class TrainingRun:
             self.q_taken.append(q_taken)  # kept, and reduced once per episode rather than every update
 
     def log_step(self, reward: float, done: bool, epsilon: float, learning_rate: float) -> bool:
-        """Count one env step; at an episode's end record it and run the callback; then write a
+        """Count one env step; at an episode's end record it, run the callback, then write a
         checkpoint if one is due. False: stop training."""
         agent = self.agent
         self.episode_return += float(reward)
@@ -95,9 +95,11 @@ class TrainingRun:
             # NOTE: a list inside all(), not a generator: a generator would skip the callbacks after a False.
             keep_going = all([callback(agent, episode) is not False for callback in self.callbacks])  # noqa: C419
             keep_going = keep_going and (self.episodes is None or len(self.history) < self.episodes)
-        if agent.num_steps == self.next_save:
+        # NOTE: a periodic checkpoint waits for the episode's end. Mid-episode it would hold all
+        # of the agent but not the env's state, so a run resumed from it could not go on as this one.
+        if done and agent.num_steps >= self.next_save:
             self.save()
-            self.next_save += self.every
+            self.next_save = (agent.num_steps // self.every + 1) * self.every
         self.progress.step(agent, self.history)
         return keep_going
 
