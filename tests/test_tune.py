@@ -27,6 +27,7 @@ def test_a_study_runs_resumes_and_reports_its_best_on_unseen_seeds(tmp_path, cap
     report = out / f"report-trial-{best['trial']}"
     assert (report / "results.csv").read_text().count("\n") == 2  # a header and seed 100
     assert json.loads((report / "trials" / "seed=100" / "run.json").read_text())["seed"] == 100
+    assert json.loads((out / "trials" / "0003" / "run.json").read_text())["seed"] == 1003  # apart from reports
     stale = study.ask()  # as a search killed while this trial ran would leave it
     capsys.readouterr()
     run(["tune", "CartPole-v1", "--trials", "5", "--out", str(out), *ARGS])
@@ -36,6 +37,10 @@ def test_a_study_runs_resumes_and_reports_its_best_on_unseen_seeds(tmp_path, cap
     assert sum(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials) + sum(
         t.state == optuna.trial.TrialState.PRUNED for t in study.trials) == 5
     assert not ray.is_initialized()
+    with pytest.raises(SystemExit, match="objective"):  # one study's values are compared on one objective
+        run(["tune", "CartPole-v1", "--trials", "6", "--out", str(out), *ARGS, "--objective", "area"])
+    with pytest.raises(SystemExit, match=r"--report-seeds \[1002\]: the search trains on those"):
+        run(["tune", "CartPole-v1", "--trials", "6", "--out", str(tmp_path / "other"), "--report-seeds", "1002"])
 
 
 def test_keep_going_stops_a_run_at_the_evaluation_that_says_so(tmp_path):
@@ -54,3 +59,9 @@ def test_the_objective_is_the_late_evaluations_and_the_final_one(tmp_path):
     (tmp_path / "evaluations.csv").write_text("env_steps,mean_return,predicted_value,discounted_return\n"
                                               "500,10,0,0\n760,300,0,0\n900,400,0,0\n")
     assert objective(tmp_path, {"final_evaluation": {"mean": 500.0}}, steps=1000) == pytest.approx(400.0)
+
+
+def test_the_area_objective_is_every_evaluation_and_the_final_one(tmp_path):
+    (tmp_path / "evaluations.csv").write_text("env_steps,mean_return,predicted_value,discounted_return\n"
+                                              "500,10,0,0\n760,300,0,0\n900,400,0,0\n")
+    assert objective(tmp_path, {"final_evaluation": {"mean": 490.0}}, 1000, "area") == pytest.approx(300.0)

@@ -54,7 +54,9 @@ def add_experiment_parsers(commands) -> None:
                       "Rainbow's six parts over the env's preset")
     tune.add_argument("--storage", help="an Optuna storage URL to share the study (default: OUT/study.db)")
     tune.add_argument("--seed", type=non_negative, default=0, help="the sampler's seed")
-    tune.add_argument("--report-seeds", "--report_seeds", default="100-104", help="unseen seeds for the best")
+    tune.add_argument("--report-seeds", "--report_seeds", default="20-29", help="unseen seeds for the best")
+    tune.add_argument("--objective", choices=("late", "area"), default="late",
+                      help="late: the last quarter's evaluations and the final one; area: every evaluation")
     tune.add_argument("--eval-every", "--eval_every", type=positive, help="default: the preset's")
 
 
@@ -76,4 +78,5 @@ def command_tune(args: argparse.Namespace) -> dict:
     preset = preset_for(env_id, args.preset)
     steps = args.steps or preset.steps
     return run_tune(env_id, preset.for_budget(steps)[0], args.trials, steps, args.out, args.workers, args.address,
-                    args.storage, args.seed, args.eval_every or preset.eval_every, parse_seeds(args.report_seeds))
+                    args.storage, args.seed, args.eval_every or preset.eval_every, parse_seeds(args.report_seeds),
+                    args.objective)

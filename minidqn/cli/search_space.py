@@ -7,7 +7,7 @@ it, learning starts after a fraction of it. Optuna's trial draws each value; the
 supplies every field the space leaves alone.
 
     >>> import optuna
-    >>> trial = optuna.trial.FixedTrial({"lr": 1e-3, "batch_size": 64, "buffer_size": 50_000, "gamma": 0.99,
+    >>> trial = optuna.trial.FixedTrial({"lr": 1e-3, "lr_decay": True, "batch_size": 64, "buffer_size": 50_000, "gamma": 0.99,
     ...     "exploration_fraction": 0.1, "epsilon_end": 0.05, "learning_starts_fraction": 0.02, "n_step": 3,
     ...     "tau": 0.01, "train_freq": 1, "net": "medium", "loss": "huber", "double_dqn": True, "dueling": True})
     >>> changes = sample_dqn(trial, steps=50_000)
@@ -26,6 +26,7 @@ def sample_dqn(trial, steps: int) -> dict:
     train_freq = trial.suggest_categorical("train_freq", [1, 4, 8])
     return {
         "lr": trial.suggest_float("lr", 1e-5, 1e-2, log=True),
+        "lr_end": 1e-5 if trial.suggest_categorical("lr_decay", [True, False]) else None,  # to 1e-5, or constant
         "lr_decay_steps": steps,
         "batch_size": trial.suggest_categorical("batch_size", [32, 64, 128, 256]),
         "buffer_size": trial.suggest_categorical("buffer_size", [10_000, 50_000, 100_000]),

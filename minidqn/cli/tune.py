@@ -7,11 +7,12 @@ file, TUNE/study.db, so the same command resumes it (a trial a killed search lef
 marked failed, and the count of trials goes on), and `--storage` names a database URL several
 machines can share, in the RL Zoo's manner.
 
-A trial's objective rewards a policy that is solved and stays solved, not a lucky peak: the mean
-of its greedy evaluations over the last quarter of the budget and its final evaluation. At the
-end the best configuration is printed as the changes to the preset, saved to TUNE/best.json, and
-run again on seeds the search never used (`--report-seeds`), as a sweep of its own, read with the
-IQM and its interval.
+A trial's objective rewards a policy that is solved and stays solved, not a lucky peak: by
+default ("late") the mean of its greedy evaluations over the last quarter of the budget and its
+final evaluation; "area" takes every evaluation, so that it rewards solving soon as well. Trial k
+trains on seed 1000 + k. At the end the best configuration is printed as the changes to the
+preset, saved to TUNE/best.json, and run again on seeds the search never used (`--report-seeds`,
+20-29 by default), as a sweep of its own, read with the IQM and its interval.
 """
 
 from __future__ import annotations
@@ -29,15 +30,22 @@ from minidqn.cli.search_space import sample_dqn
 from minidqn.cli.sweep import ray_session, run_sweep
 from minidqn.experiments.sweep_spec import Trial
 
+OBJECTIVES = {
+    "late": "the mean of the evaluations from 3/4 of the budget on and the final one: solved and held",
+    "area": "the mean of every evaluation and the final one (the area under the curve): solved soon and held",
+}
+SEARCH_SEEDS_FROM = 1_000  # trial k trains on seed 1000 + k, apart from the seeds a report uses
 
-def objective(folder: Path, summary: dict, steps: int) -> float:
-    """The mean of a finished trial's evaluations from 3/4 of its budget on, and its final one."""
-    late = [mean for step, mean, *_ in read_evaluations(folder) if step >= 0.75 * steps]
-    return float(np.mean([*late, summary["final_evaluation"]["mean"]]))
+
+def objective(folder: Path, summary: dict, steps: int, kind: str = "late") -> float:
+    """A finished trial's value, as OBJECTIVES[kind] says."""
+    first = 0.75 * steps if kind == "late" else 0
+    measured = [mean for step, mean, *_ in read_evaluations(folder) if step >= first]
+    return float(np.mean([*measured, summary["final_evaluation"]["mean"]]))
 
 
 def run_tune_trial(storage: str, study_name: str, trial_id: int, trial: Trial, steps: int, folder: Path,
-                   eval_every: int) -> tuple[str, float | None]:
+                   eval_every: int, kind: str = "late") -> tuple[str, float | None]:
     """Train one proposed configuration (in a Ray worker), reporting each evaluation to the study;
     ("done", objective), or ("pruned", last evaluation) if the pruner stopped it."""
     import optuna
@@ -57,13 +65,19 @@ def run_tune_trial(storage: str, study_name: str, trial_id: int, trial: Trial, s
                         checkpoint_every=None, verbose=0, overwrite=True, keep_going=keep_going)
     if summary["interrupted"]:
         return "pruned", last[-1]
-    return "done", objective(folder, summary, steps)
+    return "done", objective(folder, summary, steps, kind)
 
 
 def run_tune(env_id: str, base: DQNConfig, n_trials: int, steps: int, out: Path, workers: int | None = None,
              address: str | None = None, storage: str | None = None, seed: int = 0, eval_every: int = 5_000,
-             report_seeds: list[int] = (100, 101, 102, 103, 104)) -> dict:
-    """Run the study to `n_trials` finished trials, then report the best on `report_seeds`."""
+             report_seeds: list[int] = tuple(range(20, 30)), kind: str = "late") -> dict:
+    """Run the study to `n_trials` finished trials, each valued by OBJECTIVES[kind], then report
+    the best on `report_seeds`."""
+    if kind not in OBJECTIVES:
+        raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {kind!r}")
+    searched = [s for s in report_seeds if SEARCH_SEEDS_FROM <= s < SEARCH_SEEDS_FROM + n_trials]
+    if searched:
+        raise ValueError(f"--report-seeds {searched}: the search trains on those; report on seeds it never used")
     try:
         import optuna
         import ray
@@ -76,6 +90,12 @@ def run_tune(env_id: str, base: DQNConfig, n_trials: int, steps: int, out: Path,
         study = optuna.create_study(study_name=f"minidqn-{env_id}", storage=storage, load_if_exists=True,
                                     direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed),
                                     pruner=optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=steps // 4))
+        terms = {"steps": steps, "objective": kind}  # a study's values compare only under the same terms
+        if not study.user_attrs:
+            for key, value in terms.items():
+                study.set_user_attr(key, value)
+        elif {key: study.user_attrs.get(key) for key in terms} != terms:
+            raise ValueError(f"the study in {storage} was run with {study.user_attrs}, not {terms}: give another --out")
         for stale in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
             study.tell(stale.number, state=optuna.trial.TrialState.FAIL)  # left running by a killed search
         ended = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,
@@ -83,11 +103,12 @@ def run_tune(env_id: str, base: DQNConfig, n_trials: int, steps: int, out: Path,
         print(f"study {study.study_name} in {storage}: {ended} trials ended, {max(0, n_trials - ended)} to run", flush=True)
         if ended < n_trials:
             with ray_session(ray, address, workers):
-                _search(ray, optuna, study, storage, env_id, base, n_trials - ended, steps, out, eval_every)
+                _search(ray, optuna, study, storage, env_id, base, n_trials - ended, steps, out, eval_every, kind)
         best = study.best_trial
         changes = sample_dqn(optuna.trial.FixedTrial(best.params), steps)
         print(f"best: trial {best.number}, objective {best.value:.1f}; as a preset, DQNConfig changes: {changes}")
-        write_json(out / "best.json", {"trial": best.number, "objective": best.value, "params": best.params,
+        write_json(out / "best.json", {"trial": best.number, "objective": best.value, "objective_is": OBJECTIVES[kind],
+                                       "steps": steps, "seed": SEARCH_SEEDS_FROM + best.number, "params": best.params,
                                        "config_changes": changes})
     config = dataclasses.replace(base, **changes)
     report = [Trial(f"seed={s}", env_id, s, {"tuned": f"trial {best.number}"}, config) for s in report_seeds]
@@ -97,7 +118,7 @@ def run_tune(env_id: str, base: DQNConfig, n_trials: int, steps: int, out: Path,
 
 
 def _search(ray, optuna, study, storage: str, env_id: str, base: DQNConfig, n_trials: int, steps: int, out: Path,
-            eval_every: int) -> None:
+            eval_every: int, kind: str) -> None:
     """Keep one trial per CPU in flight until `n_trials` have ended, telling the study each result."""
     task = ray.remote(num_cpus=1, max_retries=0)(run_tune_trial)
     cpus, running, asked, ended = int(ray.cluster_resources().get("CPU", 1)), {}, 0, 0
@@ -110,9 +131,9 @@ def _search(ray, optuna, study, storage: str, env_id: str, base: DQNConfig, n_tr
                 study.tell(proposal, state=optuna.trial.TrialState.FAIL)
                 ended += 1
                 continue
-            trial = Trial(f"{proposal.number:04d}", env_id, proposal.number, {}, config)
+            trial = Trial(f"{proposal.number:04d}", env_id, SEARCH_SEEDS_FROM + proposal.number, {}, config)
             ref = task.remote(storage, study.study_name, proposal._trial_id, trial, steps,
-                              out / "trials" / trial.name, eval_every)
+                              out / "trials" / trial.name, eval_every, kind)
             running[ref] = proposal
         if not running:
             continue
