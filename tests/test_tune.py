@@ -12,7 +12,8 @@ from minidqn.cli.tune import objective
 optuna = pytest.importorskip("optuna")
 ray = pytest.importorskip("ray")
 
-ARGS = ["--steps", "1200", "--eval-every", "300", "--workers", "2", "--report-seeds", "100"]
+ARGS = ["--steps", "1200", "--eval-every", "300", "--workers", "2", "--report-seeds", "100", "--candidates", "1",
+        "--validate-seeds", "7"]
 
 
 def test_a_study_runs_resumes_and_reports_its_best_on_unseen_seeds(tmp_path, capsys):
@@ -23,8 +24,11 @@ def test_a_study_runs_resumes_and_reports_its_best_on_unseen_seeds(tmp_path, cap
     assert len(study.trials) == 4 and all(t.state.is_finished() for t in study.trials)
     best = json.loads((out / "best.json").read_text())
     assert best["trial"] == study.best_trial.number and best["params"] == study.best_trial.params
-    assert set(best["config_changes"]) >= {"lr", "n_step", "hidden_sizes"}
-    report = out / f"report-trial-{best['trial']}"
+    scores = best["validation"]["iqm_of_objective"]  # the best trial and the preset, again on seed 7
+    assert set(scores) == {"preset", f"trial{study.best_trial.number}"} and best["chosen"] == max(scores, key=scores.get)
+    assert (out / "validation" / "results.csv").read_text().count("\n") == 3
+    assert set(best["config_changes"]) >= {"lr", "n_step", "hidden_sizes"} or best["chosen"] == "preset"
+    report = out / f"report-{best['chosen']}"
     assert (report / "results.csv").read_text().count("\n") == 2  # a header and seed 100
     assert json.loads((report / "trials" / "seed=100" / "run.json").read_text())["seed"] == 100
     assert json.loads((out / "trials" / "0003" / "run.json").read_text())["seed"] == 1003  # apart from reports
@@ -41,6 +45,8 @@ def test_a_study_runs_resumes_and_reports_its_best_on_unseen_seeds(tmp_path, cap
         run(["tune", "CartPole-v1", "--trials", "6", "--out", str(out), *ARGS, "--objective", "area"])
     with pytest.raises(SystemExit, match=r"--report-seeds \[1002\]: the search trains on those"):
         run(["tune", "CartPole-v1", "--trials", "6", "--out", str(tmp_path / "other"), "--report-seeds", "1002"])
+    with pytest.raises(SystemExit, match=r"share \[12\]: the report must be on seeds the choice never saw"):
+        run(["tune", "CartPole-v1", "--trials", "6", "--out", str(tmp_path / "other"), "--report-seeds", "12"])
 
 
 def test_keep_going_stops_a_run_at_the_evaluation_that_says_so(tmp_path):

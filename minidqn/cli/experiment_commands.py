@@ -57,6 +57,9 @@ def add_experiment_parsers(commands) -> None:
     tune.add_argument("--report-seeds", "--report_seeds", default="20-29", help="unseen seeds for the best")
     tune.add_argument("--objective", choices=("late", "area"), default="late",
                       help="late: the last quarter's evaluations and the final one; area: every evaluation")
+    tune.add_argument("--candidates", type=non_negative, default=3, help="the best trials that, with the preset, "
+                      "are tried again on --validate-seeds to choose one (0: take the best trial)")
+    tune.add_argument("--validate-seeds", "--validate_seeds", default="10-19", help="seeds the choice is made on")
     tune.add_argument("--eval-every", "--eval_every", type=positive, help="default: the preset's")
 
 
@@ -79,4 +82,4 @@ def command_tune(args: argparse.Namespace) -> dict:
     steps = args.steps or preset.steps
     return run_tune(env_id, preset.for_budget(steps)[0], args.trials, steps, args.out, args.workers, args.address,
                     args.storage, args.seed, args.eval_every or preset.eval_every, parse_seeds(args.report_seeds),
-                    args.objective)
+                    args.objective, args.candidates, parse_seeds(args.validate_seeds))

@@ -10,9 +10,12 @@ machines can share, in the RL Zoo's manner.
 A trial's objective rewards a policy that is solved and stays solved, not a lucky peak: by
 default ("late") the mean of its greedy evaluations over the last quarter of the budget and its
 final evaluation; "area" takes every evaluation, so that it rewards solving soon as well. Trial k
-trains on seed 1000 + k. At the end the best configuration is printed as the changes to the
-preset, saved to TUNE/best.json, and run again on seeds the search never used (`--report-seeds`,
-20-29 by default), as a sweep of its own, read with the IQM and its interval.
+trains on seed 1000 + k. The best trial is flattered by its one seed's luck, so the choice is
+made again on seeds the search never used: the `--candidates` best trials and the preset itself
+each train on `--validate-seeds` (10-19 by default), and the one whose objective has the highest
+IQM there is chosen, printed as the changes to the preset and saved to TUNE/best.json. It is
+then run once more on seeds neither the search nor the choice used (`--report-seeds`, 20-29 by
+default), as a sweep of its own, read with the IQM and its interval: the figures to quote.
 """
 
 from __future__ import annotations
@@ -27,8 +30,9 @@ from minidqn.cli.folder_lock import FolderLock
 from minidqn.cli.run_files import write_json
 from minidqn.cli.run_reading import read_evaluations
 from minidqn.cli.search_space import sample_dqn
-from minidqn.cli.sweep import ray_session, run_sweep
+from minidqn.cli.sweep import finished, ray_session, run_sweep
 from minidqn.experiments.sweep_spec import Trial
+from minidqn.stats import iqm
 
 OBJECTIVES = {
     "late": "the mean of the evaluations from 3/4 of the budget on and the final one: solved and held",
@@ -70,14 +74,14 @@ def run_tune_trial(storage: str, study_name: str, trial_id: int, trial: Trial, s
 
 def run_tune(env_id: str, base: DQNConfig, n_trials: int, steps: int, out: Path, workers: int | None = None,
              address: str | None = None, storage: str | None = None, seed: int = 0, eval_every: int = 5_000,
-             report_seeds: list[int] = tuple(range(20, 30)), kind: str = "late") -> dict:
-    """Run the study to `n_trials` finished trials, each valued by OBJECTIVES[kind], then report
-    the best on `report_seeds`."""
+             report_seeds: list[int] = tuple(range(20, 30)), kind: str = "late", candidates: int = 3,
+             validate_seeds: list[int] = tuple(range(10, 20))) -> dict:
+    """Run the study to `n_trials` finished trials, each valued by OBJECTIVES[kind]; choose among
+    its `candidates` best and the preset on `validate_seeds` (with 0 candidates: its best); report
+    the choice on `report_seeds`."""
     if kind not in OBJECTIVES:
         raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {kind!r}")
-    searched = [s for s in report_seeds if SEARCH_SEEDS_FROM <= s < SEARCH_SEEDS_FROM + n_trials]
-    if searched:
-        raise ValueError(f"--report-seeds {searched}: the search trains on those; report on seeds it never used")
+    check_seeds(n_trials, report_seeds, validate_seeds if candidates else [])
     try:
         import optuna
         import ray
@@ -86,16 +90,7 @@ def run_tune(env_id: str, base: DQNConfig, n_trials: int, steps: int, out: Path,
     out.mkdir(parents=True, exist_ok=True)
     with FolderLock(out, f"minidqn tune {env_id} --trials {n_trials}"):
         storage = storage or f"sqlite:///{(out / 'study.db').resolve()}"
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
-        study = optuna.create_study(study_name=f"minidqn-{env_id}", storage=storage, load_if_exists=True,
-                                    direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed),
-                                    pruner=optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=steps // 4))
-        terms = {"steps": steps, "objective": kind}  # a study's values compare only under the same terms
-        if not study.user_attrs:
-            for key, value in terms.items():
-                study.set_user_attr(key, value)
-        elif {key: study.user_attrs.get(key) for key in terms} != terms:
-            raise ValueError(f"the study in {storage} was run with {study.user_attrs}, not {terms}: give another --out")
+        study = open_study(optuna, f"minidqn-{env_id}", storage, seed, {"steps": steps, "objective": kind})
         for stale in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
             study.tell(stale.number, state=optuna.trial.TrialState.FAIL)  # left running by a killed search
         ended = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,
@@ -105,16 +100,79 @@ def run_tune(env_id: str, base: DQNConfig, n_trials: int, steps: int, out: Path,
             with ray_session(ray, address, workers):
                 _search(ray, optuna, study, storage, env_id, base, n_trials - ended, steps, out, eval_every, kind)
         best = study.best_trial
-        changes = sample_dqn(optuna.trial.FixedTrial(best.params), steps)
-        print(f"best: trial {best.number}, objective {best.value:.1f}; as a preset, DQNConfig changes: {changes}")
-        write_json(out / "best.json", {"trial": best.number, "objective": best.value, "objective_is": OBJECTIVES[kind],
-                                       "steps": steps, "seed": SEARCH_SEEDS_FROM + best.number, "params": best.params,
-                                       "config_changes": changes})
+        print(f"best: trial {best.number}, objective {best.value:.1f}")
+        found = {"trial": best.number, "objective": best.value, "objective_is": OBJECTIVES[kind], "steps": steps,
+                 "seed": SEARCH_SEEDS_FROM + best.number, "params": best.params}
+        shortlist = top_trials(optuna, study, candidates or 1, steps)
+        if candidates:
+            scores = validate(shortlist, base, env_id, steps, kind, out / "validation", workers, address, eval_every,
+                              validate_seeds)
+            chosen = max(scores, key=scores.get)
+            found |= {"validation": {"seeds": list(validate_seeds), "iqm_of_objective": scores}}
+        else:
+            chosen = f"trial{best.number}"
+        changes = {"preset": {}, **shortlist}[chosen]
+        print(f"chosen: {chosen}; as a preset, DQNConfig changes: {changes}")
+        write_json(out / "best.json", found | {"chosen": chosen, "config_changes": changes})
     config = dataclasses.replace(base, **changes)
-    report = [Trial(f"seed={s}", env_id, s, {"tuned": f"trial {best.number}"}, config) for s in report_seeds]
-    print(f"the best configuration on seeds the search never used ({', '.join(map(str, report_seeds))}):")
-    rows = run_sweep(report, steps, out / f"report-trial-{best.number}", None, address, eval_every)
-    return {"best": best.params, "report": rows}
+    report = [Trial(f"seed={s}", env_id, s, {"tuned": chosen}, config) for s in report_seeds]
+    print(f"{chosen} on seeds the search and the choice never used ({', '.join(map(str, report_seeds))}):")
+    rows = run_sweep(report, steps, out / f"report-{chosen}", workers, address, eval_every)
+    return {"best": best.params, "chosen": chosen, "report": rows}
+
+
+def check_seeds(n_trials: int, report_seeds: list[int], validate_seeds: list[int]) -> None:
+    """Refuse report or validation seeds the search trains on, and a report on seeds the choice saw."""
+    for flag, seeds in (("--report-seeds", report_seeds), ("--validate-seeds", validate_seeds)):
+        searched = [s for s in seeds if SEARCH_SEEDS_FROM <= s < SEARCH_SEEDS_FROM + n_trials]
+        if searched:
+            raise ValueError(f"{flag} {searched}: the search trains on those; give seeds it never used")
+    if set(report_seeds) & set(validate_seeds):
+        raise ValueError(f"--report-seeds and --validate-seeds share {sorted(set(report_seeds) & set(validate_seeds))}:"
+                         " the report must be on seeds the choice never saw")
+
+
+def open_study(optuna, name: str, storage: str, seed: int, terms: dict):
+    """The study `name` in `storage`, made if new (TPE, median pruner) with `terms` (its budget and
+    objective) kept with it; refused if it exists under other terms, whose values do not compare."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    pruner = optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=terms["steps"] // 4)
+    study = optuna.create_study(study_name=name, storage=storage, load_if_exists=True, direction="maximize",
+                                sampler=optuna.samplers.TPESampler(seed=seed), pruner=pruner)
+    if not study.user_attrs:
+        for key, value in terms.items():
+            study.set_user_attr(key, value)
+    elif {key: study.user_attrs.get(key) for key in terms} != terms:
+        raise ValueError(f"the study in {storage} was run with {study.user_attrs}, not {terms}: give another --out")
+    return study
+
+
+def top_trials(optuna, study, how_many: int, steps: int) -> dict[str, dict]:
+    """{"trialN": its DQNConfig changes} of the study's `how_many` best finished trials."""
+    done = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    best = sorted(done, key=lambda t: t.value, reverse=True)[:how_many]
+    return {f"trial{t.number}": sample_dqn(optuna.trial.FixedTrial(t.params), steps) for t in best}
+
+
+def validate(shortlist: dict[str, dict], base: DQNConfig, env_id: str, steps: int, kind: str, out: Path,
+             workers: int | None, address: str | None, eval_every: int, seeds: list[int]) -> dict[str, float]:
+    """{candidate: the IQM of its objective over `seeds`}, for the shortlisted trials and the
+    preset itself, each trained on every seed (a sweep in `out`).
+
+    NOTE: the search's best is flattered by the luck of its one seed; ten seeds it never saw pay
+    that luck back, and the preset keeps its place unless a trial beats it there."""
+    rows = {"preset": {}, **shortlist}
+    trials = [Trial(f"{name}-seed={s}", env_id, s, {"candidate": name}, dataclasses.replace(base, **changes))
+              for name, changes in rows.items() for s in seeds]
+    print(f"choosing among {', '.join(rows)} on seeds {', '.join(map(str, seeds))}:", flush=True)
+    run_sweep(trials, steps, out, workers, address, eval_every)
+    scores = {}
+    for name in rows:
+        folders = [out / "trials" / t.name for t in trials if t.swept["candidate"] == name]
+        values = [objective(f, summary, steps, kind) for f in folders if (summary := finished(f, steps))]
+        scores[name] = round(float(iqm(values)), 2) if values else float("-inf")
+        print(f"  {name}: IQM of the objective {scores[name]} over {len(values)} seeds", flush=True)
+    return scores
 
 
 def _search(ray, optuna, study, storage: str, env_id: str, base: DQNConfig, n_trials: int, steps: int, out: Path,
