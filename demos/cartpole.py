@@ -28,11 +28,11 @@ import gymnasium as gym
 
 from minidqn.agents.config import DQNConfig
 from minidqn.cli.flags import add_config_flags, config_from_args
-from minidqn.cli.presets import PRESETS
+from minidqn.cli.presets import DEFAULTS, PRESETS
 from minidqn.cli.run_folder import record, train_new
 from minidqn.cli.run_reading import read_evaluations
 
-KERAS_RL, DEFAULT = PRESETS["CartPole-v0"], PRESETS["CartPole-v1"]  # the tutorial's setup; minidqn's defaults
+KERAS_RL, DEFAULT = PRESETS["CartPole-v0"], DEFAULTS  # the tutorial's setup; minidqn's defaults
 
 
 def main(argv=None) -> dict:
@@ -53,7 +53,7 @@ def main(argv=None) -> dict:
 
     keras_rl = args.preset == "keras-rl"
     preset = KERAS_RL if keras_rl else DEFAULT
-    env_id = args.env_id or preset.name
+    env_id = args.env_id or ("CartPole-v0" if keras_rl else "CartPole-v1")
     steps = args.steps if args.steps is not None else preset.steps
     eval_episodes = args.eval_episodes if args.eval_episodes is not None else (5 if keras_rl else 20)
     for name, value in (("--steps", steps), ("--eval-episodes", eval_episodes), ("--eval-every", args.eval_every)):

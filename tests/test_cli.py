@@ -69,7 +69,8 @@ def test_record_draws_any_env_that_renders_rgb_frames(tmp_path):
 
 
 def test_resume_trains_on_and_appends_to_the_record(tmp_path):
-    run(["train", "CartPole-v1", "--steps", "600", "--out", str(tmp_path), *TINY])
+    # the defaults: short episodes at first, so evaluations fall after the resumed call's 900
+    run(["train", "CartPole-v1", "--preset", "defaults", "--steps", "600", "--out", str(tmp_path), *TINY])
     first = History.from_csv(tmp_path / "history.csv")
     run(["resume", str(tmp_path), "--steps", "400", "--verbose", "0"])
     both = History.from_csv(tmp_path / "history.csv")
@@ -142,11 +143,16 @@ def test_the_preset_is_the_starting_point_and_a_flag_changes_one_field(tmp_path)
     run(["train", "CartPole-v0", "--steps", "200", "--out", str(tmp_path), "--gamma", "0.9", *TINY])
     config = DQNAgent.load(tmp_path / "agent.npz").config
     assert config == DQNConfig(**{**PRESETS["CartPole-v0"].config.__dict__, "gamma": 0.9, "learning_starts": 100})
+    run(["train", "CartPole-v1", "--preset", "defaults", "--steps", "200", "--out", str(tmp_path / "d"), *TINY])
+    config = DQNAgent.load(tmp_path / "d" / "agent.npz").config  # DQNConfig(), its schedules spread over 200 steps
+    assert config == DQNConfig(learning_starts=100, lr_decay_steps=200, priority_beta_steps=200) != PRESETS[
+        "CartPole-v1"].config
 
 
 def test_the_rainbow_preset_turns_on_all_six_parts_over_the_envs_preset(tmp_path, capsys):
     for env_id in ("CartPole-v1", "Acrobot-v1", "MinAtar/Breakout-v1", "MyEnv-v0"):
-        env_preset, rainbow = preset_for(env_id), preset_for(env_id, "rainbow")
+        base = "defaults" if env_id == "CartPole-v1" else "env"  # Rainbow on CartPole: over DQNConfig(), as measured
+        env_preset, rainbow = preset_for(env_id, base), preset_for(env_id, "rainbow")
         config = rainbow.config
         assert (config.distribution, config.noisy, config.prioritized_replay, config.n_step, config.double_dqn,
                 config.dueling) == ("categorical", True, True, 3, True, True)

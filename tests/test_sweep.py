@@ -80,10 +80,13 @@ def test_a_sweep_file_names_rows_like_an_ablation(tmp_path):
 def test_the_ablation_file_reads_into_its_rows_on_ten_seeds():
     from pathlib import Path
 
+    from minidqn.cli.presets import preset_for
     from minidqn.experiments.sweep_spec import configuration
 
     spec = read_sweep_file(Path(__file__).resolve().parent.parent / "demos" / "ablation_cartpole.toml")
-    trials = sweep_trials(spec["env_id"], DQNConfig(), spec["seeds"], spec["sets"], spec["rows"])
+    base, _ = preset_for(spec["env_id"], spec["preset"]).for_budget(spec["steps"])
+    assert base == DQNConfig()  # the file pins the defaults, whatever CartPole's preset is
+    trials = sweep_trials(spec["env_id"], base, spec["seeds"], spec["sets"], spec["rows"])
     assert len(trials) == 110 and len({configuration(t) for t in trials}) == 11
     plain = next(t for t in trials if configuration(t) == "plain")
     assert (plain.config.double_dqn, plain.config.dueling, plain.config.n_step) == (False, False, 1)

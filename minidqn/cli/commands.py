@@ -170,8 +170,9 @@ def add_train_arguments(train: argparse.ArgumentParser, preset, agent: str) -> N
     train.add_argument("--out", type=Path, help="run folder (default: runs/ENV_ID)")
     train.add_argument("--overwrite", action="store_true", help="replace the run the folder holds already")
     train.add_argument("--preset", choices=VARIANTS, default="env",
-                       help="env: the env's own preset; rainbow: Rainbow's six parts over it (C51, noisy layers, "
-                       "prioritized replay, 3-step returns, Double DQN, dueling)")
+                       help="env: the env's own preset; defaults: DQNConfig() and 50,000 steps; rainbow: Rainbow's "
+                       "six parts over the env's preset (C51, noisy layers, prioritized replay, 3-step returns, "
+                       "Double DQN, dueling)")
     train.add_argument("--target", type=finite, help="mean greedy return that counts as solved "
                        "(default: the env's reward threshold, if it has one)")
     train.add_argument("--max-episode-steps", "--max_episode_steps", type=positive, help="change the env's time limit")
@@ -217,7 +218,8 @@ def run(argv: list[str] | None = None):
             print(f"{argv[1]} is {versioned}, its latest version")
             argv[1] = versioned
     agent = "tabular" if "--agent=tabular" in argv or ("--agent", "tabular") in itertools.pairwise(argv) else "dqn"
-    variant = "rainbow" if "--preset=rainbow" in argv or ("--preset", "rainbow") in itertools.pairwise(argv) else "env"
+    variant = next((v for v in VARIANTS if f"--preset={v}" in argv or ("--preset", v) in itertools.pairwise(argv)),
+                   "env")
     parser = build_parser(argv[1] if argv[:1] == ["train"] and len(argv) > 1 else None, agent, variant)
     args, unknown = parser.parse_known_args(argv)
     if unknown:

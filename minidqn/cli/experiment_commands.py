@@ -35,8 +35,8 @@ def add_experiment_parsers(commands) -> None:
     sweep.add_argument("--out", type=Path, required=True, help="the sweep's folder")
     sweep.add_argument("--workers", type=positive, help="trials at once on this machine (default: one per core)")
     sweep.add_argument("--address", help="a running Ray cluster: auto, or HOST:PORT")
-    sweep.add_argument("--preset", choices=VARIANTS, help="env: the env's preset (default, or the file's); rainbow: "
-                       "Rainbow's six parts over it")
+    sweep.add_argument("--preset", choices=VARIANTS, help="env: the env's preset (default, or the file's); "
+                       "defaults: DQNConfig(); rainbow: Rainbow's six parts over the env's preset")
     sweep.add_argument("--eval-every", "--eval_every", type=positive, help="default: the preset's")
     sweep.add_argument("--eval-episodes", "--eval_episodes", type=positive, default=20)
     sweep.add_argument("--target", type=finite, help="mean greedy return that counts as solved "
@@ -50,8 +50,8 @@ def add_experiment_parsers(commands) -> None:
     tune.add_argument("--out", type=Path, required=True, help="the study's folder (its study.db, trials/, best.json)")
     tune.add_argument("--workers", type=positive, help="trials at once on this machine (default: one per core)")
     tune.add_argument("--address", help="a running Ray cluster: auto, or HOST:PORT")
-    tune.add_argument("--preset", choices=VARIANTS, default="env", help="env, or rainbow: the search starts from "
-                      "Rainbow's six parts over the env's preset")
+    tune.add_argument("--preset", choices=VARIANTS, default="env", help="what the search starts from and the "
+                      "choice weighs against: the env's preset, DQNConfig(), or Rainbow's six parts over the env's")
     tune.add_argument("--storage", help="an Optuna storage URL to share the study (default: OUT/study.db)")
     tune.add_argument("--seed", type=non_negative, default=0, help="the sampler's seed")
     tune.add_argument("--report-seeds", "--report_seeds", default="20-29", help="unseen seeds for the best")

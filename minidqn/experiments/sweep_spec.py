@@ -144,7 +144,7 @@ def sweep_trials(env_id: str, base: DQNConfig, seeds: list[int], sets: list[tupl
 
 
 def read_sweep_file(path: Path) -> dict:
-    """The TOML file of a sweep: {env_id, preset ("env" or "rainbow"), steps (or None), seeds, sets,
+    """The TOML file of a sweep: {env_id, preset ("env", "defaults" or "rainbow"), steps (or None), seeds, sets,
     rows}; ValueError naming the file and what is wrong in it."""
     try:
         import tomllib
@@ -159,8 +159,8 @@ def read_sweep_file(path: Path) -> dict:
     if unknown or "env_id" not in spec:
         raise ValueError(f"{path}: a sweep file holds env_id, and may hold preset, steps, seeds, set and rows"
                          + (f"; it has {', '.join(sorted(unknown))}" if unknown else "; env_id is missing"))
-    if spec.get("preset", "env") not in ("env", "rainbow"):
-        raise ValueError(f"{path}: preset must be \"env\" or \"rainbow\", got {spec['preset']!r}")
+    if spec.get("preset", "env") not in ("env", "defaults", "rainbow"):
+        raise ValueError(f"{path}: preset must be \"env\", \"defaults\" or \"rainbow\", got {spec['preset']!r}")
     seeds = spec.get("seeds", "0")
     sets = []
     for key, values in spec.get("set", {}).items():  # each a list of values: lr = [1e-3, 2e-3]
