@@ -65,7 +65,7 @@ PRESETS = {
         hidden_sizes=(64, 64), lr=0.009167172331307281, lr_end=1e-5, lr_decay_steps=50_000, batch_size=32,
         buffer_size=50_000, learning_starts=1_000, gamma=0.99, n_step=3, train_freq=4, gradient_steps=4, tau=0.01,
         exploration_steps=9_579, epsilon_end=0.10153216031066442), 50_000, 5_000,
-        "minidqn tune's choice on unseen seeds (the area study's trial 12)",
+        "a search by minidqn tune, chosen and measured on seeds it never used (docs/benchmarks.md)",
         spread=("lr_decay_steps", "exploration_steps", "priority_beta_steps")),
     "CartPole-v0": Preset("CartPole-v0", keras_rl_config(), 5_000, 500,
                           "the keras-rl tutorial's agent and budget (minidqn.agents.keras_rl)"),
