@@ -40,7 +40,7 @@ class Preset:
         the user) rescaled in proportion, so that a schedule spread over the preset's budget is
         spread over the new one; and a line per change, to say so.
 
-        >>> config, changes = preset_for("Acrobot-v1").for_budget(20_000)
+        >>> config, changes = preset_for("LunarLander-v3").for_budget(20_000)
         >>> config.lr_decay_steps, changes
         (20000, ['lr_decay_steps 100,000 -> 20,000'])
         """
@@ -69,9 +69,15 @@ PRESETS = {
         spread=("lr_decay_steps", "exploration_steps", "priority_beta_steps")),
     "CartPole-v0": Preset("CartPole-v0", keras_rl_config(), 5_000, 500,
                           "the keras-rl tutorial's agent and budget (minidqn.agents.keras_rl)"),
-    "Acrobot-v1": Preset("Acrobot-v1", DQNConfig(gamma=0.99, lr=1e-3, lr_decay_steps=100_000), 100_000, 10_000,
-                         "minidqn's defaults with γ = 0.99 and the step size spread over the budget",
-                         spread=("lr_decay_steps",)),
+    # Acrobot-v1: chosen by `minidqn tune Acrobot-v1 --trials 40` (objective late, 100,000 steps;
+    # docs/benchmarks.md): its three best trials and the earlier preset tried again on seeds 10-19,
+    # this one (trial 32) the highest IQM there, then reported on seeds 20-29.
+    "Acrobot-v1": Preset("Acrobot-v1", DQNConfig(
+        hidden_sizes=(128, 128), n_step=1, lr=0.004417227909367282, lr_decay_steps=100_000, batch_size=128,
+        learning_starts=2_000, train_freq=4, gradient_steps=4, dueling=False, exploration_steps=7_868,
+        epsilon_end=0.026256925553437144), 100_000, 10_000,
+        "a search by minidqn tune, chosen and measured on seeds it never used (docs/benchmarks.md)",
+        spread=("lr_decay_steps", "exploration_steps", "learning_starts")),
     "MountainCar-v0": Preset("MountainCar-v0", DQNConfig(
         hidden_sizes=(256, 256), lr=4e-3, lr_end=1e-5, lr_decay_steps=120_000, batch_size=128, buffer_size=10_000,
         learning_starts=1000, gamma=0.98, train_freq=16, gradient_steps=8, tau=1.0, target_update_interval=300,
@@ -109,10 +115,10 @@ for _game in MINATAR_GAMES:
 # lives on a fixed support, which must hold the env's discounted returns: per env, the range
 # its rewards and γ allow (CartPole-v1: 1 a step, γ = 0.995; a time limit bootstraps, so a state
 # that keeps the pole up is worth up to 1/(1 − γ) = 200;
-# Acrobot: −1 a step, γ = 0.99, down to −100; MinAtar: [−100, 100], as Revisiting Rainbow used).
+# Acrobot: −1 a step, γ = 0.995, down to −200; MinAtar: [−100, 100], as Revisiting Rainbow used).
 RAINBOW = {"distribution": "categorical", "num_atoms": 51, "noisy": True, "prioritized_replay": True, "n_step": 3,
            "double_dqn": True, "dueling": True, "compact_observations": False}  # compact replay is uniform only
-RETURN_RANGES = {"CartPole-v1": (0.0, 200.0), "CartPole-v0": (0.0, 200.0), "Acrobot-v1": (-100.0, 0.0),
+RETURN_RANGES = {"CartPole-v1": (0.0, 200.0), "CartPole-v0": (0.0, 200.0), "Acrobot-v1": (-200.0, 0.0),
                  "MountainCar-v0": (-50.0, 0.0), "LunarLander-v3": (-200.0, 300.0),
                  **{f"MinAtar/{game}-{version}": (-100.0, 100.0) for game in MINATAR_GAMES for version in ("v0", "v1")}}
 # Measured departures from the paper's settings, per env. CartPole-v1: with σ₀ = 0.5 and the
