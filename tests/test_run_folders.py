@@ -397,7 +397,8 @@ def test_steps_rescale_what_the_preset_spreads_over_its_budget_and_say_so(tmp_pa
     run(["train", "Acrobot-v1", "--steps", "300", "--out", str(tmp_path / "a"), *TINY])
     assert "lr_decay_steps 100,000 -> 300" in capsys.readouterr().out
     assert json.loads((tmp_path / "a" / "run.json").read_text())["config"]["lr_decay_steps"] == 300
-    run(["train", "Acrobot-v1", "--steps", "300", "--out", str(tmp_path / "b"), "--lr-decay-steps", "7", *TINY])
+    run(["train", "Acrobot-v1", "--steps", "300", "--out", str(tmp_path / "b"), "--lr-decay-steps", "7",
+         "--exploration-steps", "5", *TINY])  # TINY sets learning_starts, the third field Acrobot's preset spreads
     assert "rescales" not in capsys.readouterr().out  # a field the user set is the user's
     assert json.loads((tmp_path / "b" / "run.json").read_text())["config"]["lr_decay_steps"] == 7
 
