@@ -84,7 +84,8 @@ class CategoricalHead:
         """(L, dL/d(outputs): (B, A·N), Q(s, a): (B,), the cross-entropy of each transition: (B,))."""
         logits = outputs.reshape(len(outputs), -1, self.atoms)  # (B, A, N)
         loss, grad, cross_entropy = categorical_loss(logits, actions, target, weights)
-        q_taken = self.q_values(outputs)[np.arange(len(actions)), actions]
+        taken = logits[np.arange(len(actions)), actions]  # (B, N): only the taken action's distribution is needed
+        q_taken = np.exp(log_softmax(taken)) @ self.support  # Q(s, a) = Σᵢ pᵢ(s, a)·zᵢ
         return loss, grad.reshape(outputs.shape).astype(outputs.dtype, copy=False), q_taken, cross_entropy
 
 

@@ -122,7 +122,7 @@ RETURN_RANGES = {"CartPole-v1": (0.0, 200.0), "CartPole-v0": (0.0, 200.0), "Acro
                  "MountainCar-v0": (-50.0, 0.0), "LunarLander-v3": (-200.0, 300.0),
                  **{f"MinAtar/{game}-{version}": (-100.0, 100.0) for game in MINATAR_GAMES for version in ("v0", "v1")}}
 # Measured departures from the paper's settings, per env. CartPole-v1: with σ₀ = 0.5 and the
-# preset's step size 2e-3, Adam drove σ near 0 within a few thousand steps on three of four seeds,
+# defaults' step size 2e-3, Adam drove σ near 0 within a few thousand steps on three of four seeds,
 # which then held a policy of about 115 steps to the end; σ₀ = 0.1 solved all four (docs/rainbow.md).
 RAINBOW_CHANGES = {"CartPole-v1": {"noisy_sigma0": 0.1}}
 # Rainbow over an env's preset, except where Rainbow was measured over another base: on CartPole-v1
