@@ -292,3 +292,29 @@ def test_the_rainbow_ablation_file_takes_one_part_away_per_row():
     dqn = configs["DQN"]
     assert (dqn.distribution, dqn.noisy, dqn.prioritized_replay, dqn.n_step, dqn.double_dqn, dqn.dueling) == (
         None, False, False, 1, False, False)
+
+
+def test_the_minatar_ablation_file_follows_the_papers_protocol_and_ends_on_the_dqn_preset():
+    from pathlib import Path
+
+    from minidqn.cli.presets import MINATAR, preset_for
+    from minidqn.experiments.sweep_spec import configuration
+
+    spec = read_sweep_file(Path(__file__).resolve().parent.parent / "demos" / "rainbow_ablation_minatar.toml")
+    base, _ = preset_for(spec["env_id"], spec["preset"]).for_budget(spec["steps"])
+    trials = sweep_trials(spec["env_id"], base, spec["seeds"], spec["sets"], spec["rows"])
+    configs = {configuration(t): t.config for t in trials}
+    assert len(trials) == 9 * 3
+    rainbow = configs["rainbow"]
+    assert (rainbow.lr, rainbow.train_freq, rainbow.gradient_steps, rainbow.learning_starts) == (1e-4, 4, 1, 1000)
+    assert (rainbow.distribution, rainbow.num_atoms, rainbow.v_min, rainbow.v_max) == ("categorical", 51, -100.0, 100.0)
+    assert rainbow.noisy and rainbow.prioritized_replay and rainbow.n_step == 3 and rainbow.double_dqn and rainbow.dueling
+    for name, config in configs.items():  # each row but the two DQNs takes exactly one part away
+        if name.startswith("without"):
+            changed = {f for f in ("distribution", "noisy", "prioritized_replay", "n_step", "double_dqn", "dueling")
+                       if getattr(config, f) != getattr(rainbow, f)}
+            assert len(changed) == 1, (name, changed)
+    assert configs["DQN"].lr == 2.5e-4 and configs["DQN"].train_freq == 4 and configs["DQN"].distribution is None
+    inert = {"priority_beta_steps", "v_min", "v_max"}  # fields no part of plain DQN reads
+    preset = configs["DQN_preset"]
+    assert {f for f in MINATAR.__dataclass_fields__ if getattr(preset, f) != getattr(MINATAR, f)} <= inert
