@@ -243,8 +243,10 @@ def test_lunarlander_trains_briefly_from_its_preset(tmp_path):
     summary = run(["train", "LunarLander-v3", "--steps", "600", "--out", str(tmp_path), "--eval-every", "600",
                    "--eval-episodes", "1", "--verbose", "0"])
     assert summary["env_steps"] == 600 and summary["target"] == 200
-    # the preset, its step size's decay spread over the 600 steps asked for instead of its 100,000
-    assert DQNAgent.load(tmp_path / "agent.npz").config == replace(PRESETS["LunarLander-v3"].config, lr_decay_steps=600)
+    # the preset, its ε schedule and warm-up spread over the 600 steps asked for instead of its 100,000
+    preset = PRESETS["LunarLander-v3"].config
+    assert DQNAgent.load(tmp_path / "agent.npz").config == replace(
+        preset, exploration_steps=round(preset.exploration_steps * 600 / 100_000), learning_starts=60)
 
 
 def test_every_preset_names_a_registered_env_and_fits_its_spaces():

@@ -41,8 +41,8 @@ class Preset:
         spread over the new one; and a line per change, to say so.
 
         >>> config, changes = preset_for("LunarLander-v3").for_budget(20_000)
-        >>> config.lr_decay_steps, changes
-        (20000, ['lr_decay_steps 100,000 -> 20,000'])
+        >>> config.exploration_steps, changes
+        (7385, ['exploration_steps 36,923 -> 7,385', 'learning_starts 10,000 -> 2,000'])
         """
         changes = {name: max(1, round(getattr(self.config, name) * steps / self.steps))
                    for name in self.spread if name not in given and steps != self.steps}
@@ -84,10 +84,15 @@ PRESETS = {
         n_step=3, loss="huber", double_dqn=False, dueling=False, exploration_steps=24_000, epsilon_end=0.07),
         120_000, 10_000, "the RL Zoo's tuned settings, translated, with 3-step returns and the step size "
         "spread over the budget", spread=("lr_decay_steps", "exploration_steps")),
-    "LunarLander-v3": Preset("LunarLander-v3", DQNConfig(hidden_sizes=(128, 128), gamma=0.99, lr_decay_steps=100_000),
-                             100_000, 10_000, "minidqn's defaults with 128×128 layers, γ = 0.99 and the step size "
-                             "spread over the budget (measured against the RL Zoo's settings)",
-                             spread=("lr_decay_steps",)),
+    # LunarLander-v3: chosen by `minidqn tune LunarLander-v3 --trials 40` (objective late, 100,000
+    # steps; docs/benchmarks.md): its three best trials and the earlier preset tried again on seeds
+    # 10-19, this one (trial 24) the highest IQM there, then reported on seeds 20-29.
+    "LunarLander-v3": Preset("LunarLander-v3", DQNConfig(
+        hidden_sizes=(128, 128), gamma=0.995, lr=0.00020948622745041467, lr_end=None, batch_size=64,
+        buffer_size=10_000, learning_starts=10_000, train_freq=4, gradient_steps=4, tau=0.005, loss="huber",
+        double_dqn=False, exploration_steps=36_923, epsilon_end=0.03342629129095665), 100_000, 10_000,
+        "a search by minidqn tune, chosen and measured on seeds it never used (docs/benchmarks.md)",
+        spread=("exploration_steps", "learning_starts")),
 }
 
 # MinAtar (Young & Tian, 2019): the network and schedule of its reference DQN (examples/dqn.py in
