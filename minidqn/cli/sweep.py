@@ -239,5 +239,5 @@ def draw_curves(trials: list[Trial], results: dict, out: Path, steps: int) -> No
         rows = read_evaluations(out / "trials" / t.name) if results.get(t.name) else []
         curves.setdefault(name, []).append((np.array([r[0] for r in rows]), np.array([r[1] for r in rows])))
     target = next((r["target"] for r in results.values() if r and r.get("target") is not None), None)
-    plot_sweep_curves(curves, steps, out / "learning_curves.png", target, title=f"{trials[0].env_id}: "
-                      f"{len(trials)} trials, IQM over each configuration's trials, 95% bootstrap band")
+    plot_sweep_curves(curves, steps, out / "learning_curves.png", target, title=f"{trials[0].env_id}: {len(trials)} trials\n"
+                      "IQM over each configuration's trials, 95% bootstrap band")  # two lines: long env ids fit
