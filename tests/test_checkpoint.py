@@ -430,9 +430,11 @@ def test_train_writes_a_checkpoint_every_n_env_steps_and_when_it_ends(tmp_path):
 
 
 def _interrupt_at(step):
+    """A callback that presses Ctrl-C (sends this process SIGINT) at the first episode end at or
+    after env step `step`."""
     def callback(agent, episode):
         if episode.env_steps >= step:
-            raise KeyboardInterrupt
+            signal.raise_signal(signal.SIGINT)
 
     return callback
 
@@ -444,6 +446,7 @@ def test_ctrl_c_during_train_saves_a_checkpoint_and_returns_the_history(tmp_path
     assert agent.num_steps == 120 and len(history) == 24
     assert f"interrupted at env step 120: saved a checkpoint to {path}" in capsys.readouterr().out
     assert _state(DQNAgent.load(path)) == _state(agent)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Ctrl-C is Python's again
 
 
 def test_ctrl_c_without_a_checkpoint_path_returns_the_history_and_says_nothing_was_saved(tmp_path, capsys):
@@ -454,21 +457,80 @@ def test_ctrl_c_without_a_checkpoint_path_returns_the_history_and_says_nothing_w
     assert "interrupted at env step 50: no checkpoint_path, nothing saved" in capsys.readouterr().out
 
 
+def test_ctrl_c_inside_an_update_stops_after_the_step_and_saves_a_whole_state(tmp_path, monkeypatch, capsys):
+    """SIGINT in the middle of Adam's step (after its moments, before θ) must not leave a
+    checkpoint of the half-made update: training stops once the step is done."""
+    from minidqn.nn import optim
+
+    env, path = ConstantEnv(), tmp_path / "run.npz"
+    agent = DQNAgent(env.observation_space, env.action_space, DQNConfig(learning_starts=20), seed=0)
+    real_step, updates = optim.Adam.step, []
+
+    def step_pressed_at_update_7(self, grads):
+        updates.append(agent.num_steps)
+        if len(updates) == 7:
+            signal.raise_signal(signal.SIGINT)  # lands here, in the middle of the step
+        return real_step(self, grads)
+
+    monkeypatch.setattr(optim.Adam, "step", step_pressed_at_update_7)
+    agent.train(env, 1000, verbose=0, checkpoint_path=path)
+    assert agent.num_steps == updates[-1] and agent.num_updates == agent.optimizer.t == 7  # that step, whole
+    assert f"interrupted at env step {updates[-1]}" in capsys.readouterr().out
+    assert _state(DQNAgent.load(path)) == _state(agent)
+
+
+def test_a_second_ctrl_c_interrupts_at_once_and_writes_nothing_after_it(tmp_path, capsys):
+    env, path = ConstantEnv(), tmp_path / "run.npz"
+    agent = DQNAgent(env.observation_space, env.action_space, DQNConfig(learning_starts=20), seed=0)
+
+    def pressed_twice(agent, episode):
+        if episode.env_steps == 150:
+            signal.raise_signal(signal.SIGINT)  # the request: stop at the end of this step ...
+            signal.raise_signal(signal.SIGINT)  # ... and the user who will not wait
+
+    with pytest.raises(KeyboardInterrupt):
+        agent.train(env, 1000, callback=pressed_twice, verbose=0, checkpoint_path=path, checkpoint_every=100)
+    assert DQNAgent.load(path).num_steps == 100  # the last periodic checkpoint, left as it was
+    assert "interrupted" not in capsys.readouterr().out
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_training_in_a_thread_leaves_sigint_alone(tmp_path):
+    """Only the main thread may set a signal handler: a run in another thread trains as usual."""
+    import threading
+
+    env, errors = ConstantEnv(), []
+    agent = DQNAgent(env.observation_space, env.action_space, DQNConfig(learning_starts=20), seed=0)
+
+    def train():
+        try:
+            agent.train(env, 100, verbose=0)
+        except Exception as error:  # noqa: BLE001 -- handed to the main thread to fail the test
+            errors.append(error)
+
+    thread = threading.Thread(target=train)
+    thread.start()
+    thread.join(timeout=60)
+    assert not errors and agent.num_steps == 100
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 def test_ctrl_c_in_the_middle_of_a_periodic_save_still_ends_with_a_good_checkpoint(tmp_path, monkeypatch, capsys):
     env, path = ConstantEnv(), tmp_path / "run.npz"
     real_fsync, calls = os.fsync, []
 
-    def fsync_interrupted_once(fd):
+    def fsync_pressed_once(fd):
         calls.append(fd)
         if len(calls) == 1:
-            raise KeyboardInterrupt  # the first write's data is not yet on disk
+            signal.raise_signal(signal.SIGINT)  # the first write's data is not yet on disk
         real_fsync(fd)
 
-    monkeypatch.setattr(os, "fsync", fsync_interrupted_once)
+    monkeypatch.setattr(os, "fsync", fsync_pressed_once)
     agent = DQNAgent(env.observation_space, env.action_space, DQNConfig(learning_starts=20), seed=0)
     agent.train(env, 1000, verbose=0, checkpoint_path=path, checkpoint_every=100)
-    assert agent.num_steps == 100 and "interrupted at env step 100" in capsys.readouterr().out
-    assert DQNAgent.load(path).num_steps == 100 and os.listdir(tmp_path) == ["run.npz"]
+    assert agent.num_steps == 101 and "interrupted at env step 101" in capsys.readouterr().out
+    assert DQNAgent.load(path).num_steps == 101 and os.listdir(tmp_path) == ["run.npz"]
+    assert _state(DQNAgent.load(path)) == _state(agent)
 
 
 # --- the divergence guard ----------------------------------------------------------------------

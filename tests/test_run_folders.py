@@ -283,7 +283,7 @@ def test_ctrl_c_stops_at_once_and_says_how_to_go_on(tmp_path, monkeypatch, capsy
     def interrupted_at_episode_5(self, agent, episode):
         calls.append(episode.episode)
         if len(calls) == 5:
-            raise KeyboardInterrupt
+            signal.raise_signal(signal.SIGINT)  # Ctrl-C: training stops at the end of this step
         return original(self, agent, episode)
 
     monkeypatch.setattr(run_folder.EpisodeCSV, "__call__", interrupted_at_episode_5)

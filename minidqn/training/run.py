@@ -3,8 +3,8 @@
 Both agents train the same way: `train(env, total_steps)` runs their loop inside a
 `TrainingRun`, which checks the arguments, keeps the per-episode `History`, runs the callback at
 each episode's end, prints progress, writes a checkpoint at the first episode end at or after
-each multiple of `checkpoint_every` env steps, turns a Ctrl-C into an orderly stop, and stops a
-diverged run (the divergence guard) before it can overwrite a good checkpoint. The loop itself
+each multiple of `checkpoint_every` env steps, turns a Ctrl-C into an orderly stop between two
+steps, and stops a diverged run (the divergence guard) before it can overwrite a good checkpoint. The loop itself
 stays in the agent, where it reads like the algorithm.
 """
 
@@ -13,6 +13,8 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import signal
+import threading
 import time
 
 import numpy as np
@@ -30,7 +32,8 @@ class DivergenceError(FloatingPointError):
 class TrainingRun:
     """One train() call's bookkeeping. The agent's loop runs inside `with run:`, calls
     `log_loss(loss)` after every update and `log_step(...)` after every env step, and stops when
-    `log_step` returns False (the callback asked to, or the `episodes` budget is spent).
+    `log_step` returns False (the callback asked to, the `episodes` budget is spent, or Ctrl-C
+    was pressed).
 
     The agent provides num_steps, num_episodes, num_updates, epsilon(), save(path),
     non_finite() (what in its state is NaN or infinite, or None) and divergence_advice().
@@ -57,6 +60,7 @@ class TrainingRun:
         self.next_save = (agent.num_steps // checkpoint_every + 1) * checkpoint_every if checkpoint_every else math.inf
         self.episode_return, self.episode_length, self.losses = 0.0, 0, []
         self.q_taken = []  # the episode's batches of predicted Q(sᵢ, aᵢ), read at its end
+        self.ctrl_c = CtrlC()  # listening from `with run:` on
 
     def log_loss(self, loss: float, grad_norm: float = 0.0, q_taken=()) -> None:
         """Keep one update's loss and its batch's predicted Q(sᵢ, aᵢ) (`q_taken`: (B,)), whose mean
@@ -95,6 +99,7 @@ class TrainingRun:
             # NOTE: a list inside all(), not a generator: a generator would skip the callbacks after a False.
             keep_going = all([callback(agent, episode) is not False for callback in self.callbacks])  # noqa: C419
             keep_going = keep_going and (self.episodes is None or len(self.history) < self.episodes)
+        keep_going = keep_going and not self.ctrl_c.pressed
         # NOTE: a periodic checkpoint waits for the episode's end. Mid-episode it would hold all
         # of the agent but not the env's state, so a run resumed from it could not go on as this one.
         if done and agent.num_steps >= self.next_save:
@@ -124,22 +129,56 @@ class TrainingRun:
 
     def __enter__(self):  # the run itself, for `with run:`
         self.blas = one_blas_thread()
+        self.ctrl_c.listen()
         return self
 
     def __exit__(self, kind, error, traceback) -> bool:
-        """At the end, or on Ctrl-C (KeyboardInterrupt: the history so far is kept and returned),
-        the divergence guard and a last checkpoint; any other error propagates untouched. BLAS
-        gets back the threads it had."""
+        """At the end, or after Ctrl-C (the history so far is kept and returned), the divergence
+        guard and a last checkpoint. An error propagates untouched, with no checkpoint written
+        from the state it left: a KeyboardInterrupt too (a second Ctrl-C, or one raised by a
+        callback), since it may have come in the middle of a step. BLAS gets back the threads it
+        had, and SIGINT its handler."""
         with self.blas:
-            if kind is not None and not issubclass(kind, KeyboardInterrupt):
+            self.ctrl_c.restore()
+            if kind is not None:
                 return False
             self.save()
-            if kind is not None:
+            if self.ctrl_c.pressed:
                 saved = (f"saved a checkpoint to {os.fspath(self.path)}" if self.path is not None
                          else "no checkpoint_path, nothing saved")
                 print(f"training interrupted at env step {self.agent.num_steps:,}: {saved}", flush=True)
-            self.progress.close(self.agent, self.history, stopped=kind is not None)
+            self.progress.close(self.agent, self.history, stopped=self.ctrl_c.pressed)
             return True
+
+
+class CtrlC:
+    """Ctrl-C during training as a request, not an exception: the first SIGINT sets `pressed`,
+    which log_step reads once per env step, so training stops between two steps and the state it
+    saves is one the agent was in. An exception raised wherever the signal lands could stop it
+    in the middle of one (Adam's moments updated but not θ, a replay slot half-written, a writer
+    holding its lock, which then never lets go). The handler puts the previous one back at
+    once, so a second Ctrl-C is Python's own KeyboardInterrupt, for a user who will not wait.
+
+    NOTE: a handler can only be set from the main thread, and only replaces one set from
+    Python. Elsewhere (a worker thread, SIGINT ignored, a handler set in C) nothing changes."""
+
+    def __init__(self):
+        self.pressed, self.previous = False, None
+
+    def listen(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.getsignal(signal.SIGINT)
+            if callable(previous):  # not SIG_IGN, SIG_DFL, or None (a handler set outside Python)
+                self.previous = signal.signal(signal.SIGINT, self.press)
+
+    def press(self, signum, frame) -> None:
+        self.pressed = True
+        self.restore()
+
+    def restore(self) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+            self.previous = None
 
 
 def one_blas_thread() -> contextlib.AbstractContextManager:
