@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 from minidqn import DQNConfig
@@ -156,8 +157,11 @@ def test_a_sweep_runs_every_trial_into_a_run_folder_and_reads_them(finished_swee
         folder = out / "trials" / r["trial"]
         assert json.loads((folder / "run.json").read_text())["seed"] == int(r["seed"])
         assert float(r["final_return"]) == json.loads((folder / "summary.json").read_text())["final_evaluation"]["mean"]
+        with open(folder / "history.csv", newline="") as f:
+            returns = [float(e["episode_return"]) for e in csv.DictReader(f)]
+        assert float(r["training_return"]) == pytest.approx(np.mean(returns[-100:]), abs=1e-4)
     summary = (out / "summary.md").read_text()
-    assert "| lr=0.001-learning_starts=100 | 2 of 2 |" in summary and "IQM" in summary
+    assert summary.count("| lr=0.001-learning_starts=100 | 2 of 2 |") == 2 and "IQM" in summary  # final, training
     assert (out / "learning_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -250,13 +254,15 @@ def test_a_configuration_is_read_with_its_iqm_and_what_solved():
     from minidqn.cli.sweep import summarize
     from minidqn.stats import iqm
 
-    rows = [{"status": "done", "final_return": value, "steps_to_solve": solve, "solved_at_end": held}
+    rows = [{"status": "done", "final_return": value, "training_return": value / 2, "steps_to_solve": solve,
+             "solved_at_end": held}
             for value, solve, held in [(500.0, 9000, "yes"), (420.0, 12000, "no"), (10.0, "", "no"), (480.0, 7000, "yes")]]
-    rows.append({"status": "failed", "final_return": "", "steps_to_solve": "", "solved_at_end": ""})
+    rows.append({"status": "failed", "final_return": "", "training_return": "", "steps_to_solve": "", "solved_at_end": ""})
     row = summarize("defaults", rows)
     assert (row["runs"], row["finished"], row["solved"], row["held"]) == (5, 4, 3, 2)
     assert row["median_steps_to_solve"] == 9000 and row["lowest"] == 10.0
     assert row["iqm"] == iqm([500.0, 420.0, 10.0, 480.0]) == 450.0 and row["ci"][0] <= 450.0 <= row["ci"][1]
+    assert (row["training_iqm"], row["training_mean"], row["training_lowest"]) == (225.0, 176.25, 5.0)
     no_target = summarize("endless", [{**r, "steps_to_solve": "", "solved_at_end": ""} for r in rows])
     assert (no_target["solved"], no_target["held"], no_target["median_steps_to_solve"]) == (0, 0, None)
 
@@ -275,6 +281,17 @@ def test_seconds_to_solve_are_read_from_the_history_unless_a_resume_restarted_th
     assert seconds_to(tmp_path, 300) == 4.0 and seconds_to(tmp_path, 100) == 1.0
     history([1.0, 2.5, 0.5, 2.0])  # resumed after the second episode: its clock started again
     assert seconds_to(tmp_path, 200) == 2.5 and seconds_to(tmp_path, 400) == ""
+
+
+def test_a_runs_training_return_is_the_mean_of_its_last_100_training_episodes(tmp_path):
+    from minidqn.cli.sweep import training_return
+    from minidqn.training.history import Episode, History
+
+    records = History()
+    for i in range(150):  # returns 0, 1, ..., 149: the last 100 are 50..149, whose mean is 99.5
+        records.append(Episode(i + 1, float(i), 10, 10 * (i + 1), 0.1, 1e-3, 0.5, 1.0, 2.0, float(i)))
+    records.to_csv(tmp_path / "history.csv")
+    assert training_return(tmp_path) == 99.5
 
 
 def test_the_rainbow_ablation_file_takes_one_part_away_per_row():

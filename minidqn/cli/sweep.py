@@ -10,7 +10,9 @@ go on; run the same command again and the finished trials are skipped, an unfini
 from its last checkpoint (`resume_run`), and a failed one is tried again. The sweep folder's lock
 refuses a second sweep into it, and its sweep.json refuses a different sweep. At the end
 SWEEP/results.csv holds one row per trial and SWEEP/summary.md one line per configuration: runs,
-IQM with its 95% bootstrap interval, mean, median and the fraction solved (minidqn.stats).
+IQM with its 95% bootstrap interval, mean, median and the fraction solved (minidqn.stats), then
+the same statistics of the training episodes' returns, the measure papers on MinAtar and Atari
+plot.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from minidqn.cli.run_reading import read_evaluations
 from minidqn.experiments.sweep_spec import Trial, configuration
 from minidqn.stats import bootstrap_ci, iqm
 from minidqn.training.history import History, write_csv
+
+TRAINING_EPISODES = 100  # a run's training return: the mean of its last 100 training episodes, as SB3 logs it
 
 
 def run_trial(trial: Trial, steps: int, folder: Path, eval_every: int, eval_episodes: int,
@@ -150,7 +154,8 @@ def _run_on_ray(ray, todo: list[Trial], measure: tuple, out: Path, results: dict
 
 
 def write_results(trials: list[Trial], results: dict, errors: dict, out: Path, steps: int) -> list[dict]:
-    """SWEEP/results.csv: trial, seed, each swept key, status, env_steps, final_return, steps_to_solve."""
+    """SWEEP/results.csv: trial, seed, each swept key, status, env_steps, final_return,
+    training_return, steps_to_solve, seconds_to_solve, solved_at_end, error."""
     keys = list(dict.fromkeys(key for t in trials for key in t.swept))
     rows = []
     for t in trials:
@@ -163,11 +168,20 @@ def write_results(trials: list[Trial], results: dict, errors: dict, out: Path, s
         rows.append({"trial": t.name, "seed": t.seed, **{k: t.swept.get(k, "") for k in keys},
                      "status": "done" if summary else "failed", "env_steps": summary["env_steps"] if summary else "",
                      "final_return": summary["final_evaluation"]["mean"] if summary else "",
+                     "training_return": training_return(folder) if summary else "",
                      "steps_to_solve": "" if solve is None else solve,
                      "seconds_to_solve": "" if solve is None else seconds_to(folder, solve), "solved_at_end": held,
                      "error": errors.get(t.name, "")})
     write_csv(out / "results.csv", [list(rows[0]), *(list(row.values()) for row in rows)])
     return rows
+
+
+def training_return(folder: Path) -> float:
+    """The mean return of a run's last TRAINING_EPISODES training episodes (history.csv): what
+    the agent earned while it explored and learnt, the measure of MinAtar's reference DQN and
+    Dopamine, where the final return is a greedy test after training."""
+    returns = History.from_csv(folder / "history.csv").episode_return[-TRAINING_EPISODES:]
+    return round(float(np.mean(returns)), 4) if returns else float("nan")
 
 
 def seconds_to(folder: Path, step: int) -> float | str:
@@ -195,10 +209,16 @@ def write_summary(rows: list[dict], trials: list[Trial], out: Path) -> list[dict
         lines.append(f"| {t['configuration']} | {t['finished']} of {t['runs']} | {t['iqm']:.1f} | {t['ci'][0]:.1f} – "
                      f"{t['ci'][1]:.1f} | {t['mean']:.1f} | {t['median']:.1f} | {t['lowest']:.1f} | "
                      f"{t['solved']}/{t['runs']} | {t['held']}/{t['runs']} | {steps} |")
+    training = ["| configuration | runs | IQM | 95% CI | mean | lowest |", "|---|---|---|---|---|---|"]
+    training += [f"| {t['configuration']} | {t['finished']} of {t['runs']} | {t['training_iqm']:.1f} | "
+                 f"{t['training_ci'][0]:.1f} – {t['training_ci'][1]:.1f} | {t['training_mean']:.1f} | "
+                 f"{t['training_lowest']:.1f} |" for t in table if t["finished"]]
     (out / "summary.md").write_text(
         "Final greedy returns per configuration (IQM: interquartile mean; CI by stratified bootstrap; "
         "docs/experiments.md). Solved: a greedy evaluation during training reached the target; at the end: "
-        "the final evaluation did.\n\n" + "\n".join(lines) + "\n")
+        "the final evaluation did.\n\n" + "\n".join(lines) + "\n\n"
+        f"Training returns per configuration: each run's mean over its last {TRAINING_EPISODES} training "
+        "episodes, exploration included.\n\n" + "\n".join(training) + "\n")
     print("\n".join(lines))
     return table
 
@@ -222,8 +242,11 @@ def summarize(name: str, group: list[dict]) -> dict:
            "median_seconds_to_solve": float(np.median(seconds)) if solve_steps and len(seconds) == len(solve_steps)
            else None}
     if len(finals):
+        training = np.array([r["training_return"] for r in group if r["status"] == "done"], dtype=float)
         row |= {"iqm": iqm(finals), "ci": bootstrap_ci(finals, seed=0), "mean": float(finals.mean()),
-                "median": float(np.median(finals)), "lowest": float(finals.min())}
+                "median": float(np.median(finals)), "lowest": float(finals.min()),
+                "training_iqm": iqm(training), "training_ci": bootstrap_ci(training, seed=0),
+                "training_mean": float(training.mean()), "training_lowest": float(training.min())}
     return row
 
 
