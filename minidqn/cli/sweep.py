@@ -178,8 +178,9 @@ def write_results(trials: list[Trial], results: dict, errors: dict, out: Path, s
 
 def training_return(folder: Path) -> float:
     """The mean return of a run's last TRAINING_EPISODES training episodes (history.csv): what
-    the agent earned while it explored and learnt, the measure of MinAtar's reference DQN and
-    Dopamine, where the final return is a greedy test after training."""
+    the agent earned while it explored and learnt. MinAtar's reference DQN and Dopamine's papers
+    report training episodes (Dopamine averages all of an iteration's), where the final return
+    is a greedy test after training."""
     returns = History.from_csv(folder / "history.csv").episode_return[-TRAINING_EPISODES:]
     return round(float(np.mean(returns)), 4) if returns else float("nan")
 
