@@ -335,3 +335,26 @@ def test_the_minatar_ablation_file_follows_the_papers_protocol_and_ends_on_the_d
     inert = {"priority_beta_steps", "v_min", "v_max"}  # fields no part of plain DQN reads
     preset = configs["DQN_preset"]
     assert {f for f in MINATAR.__dataclass_fields__ if getattr(preset, f) != getattr(MINATAR, f)} <= inert
+
+
+def test_the_acrobot_ablation_file_takes_one_part_away_per_row_and_ends_on_the_dqn_preset():
+    from pathlib import Path
+
+    from minidqn.cli.presets import preset_for
+    from minidqn.experiments.sweep_spec import configuration
+
+    spec = read_sweep_file(Path(__file__).resolve().parent.parent / "demos" / "rainbow_ablation_acrobot.toml")
+    base, _ = preset_for(spec["env_id"], spec["preset"]).for_budget(spec["steps"])
+    trials = sweep_trials(spec["env_id"], base, spec["seeds"], spec["sets"], spec["rows"])
+    configs = {configuration(t): t.config for t in trials}
+    assert len(trials) == 9 * 10
+    rainbow, parts = configs["rainbow"], ("distribution", "noisy", "prioritized_replay", "n_step", "double_dqn", "dueling")
+    assert rainbow.lr == 1e-3 and (rainbow.v_min, rainbow.v_max) == (-200.0, 0.0)
+    assert [getattr(rainbow, f) for f in parts] == ["categorical", True, True, 3, True, True]
+    for name, config in configs.items():  # each "without" row takes exactly one part away, nothing else
+        if name.startswith("without"):
+            assert len({f for f in rainbow.__dataclass_fields__ if getattr(config, f) != getattr(rainbow, f)}) == 1, name
+    assert [getattr(configs["DQN"], f) for f in parts] == [None, False, False, 1, False, False]
+    inert = {"priority_beta_steps", "v_min", "v_max"}  # fields no part of plain DQN reads
+    dqn_preset, acrobot = configs["DQN_preset"], preset_for("Acrobot-v1").config
+    assert {f for f in acrobot.__dataclass_fields__ if getattr(dqn_preset, f) != getattr(acrobot, f)} <= inert
