@@ -294,16 +294,21 @@ def test_a_runs_training_return_is_the_mean_of_its_last_100_training_episodes(tm
     assert training_return(tmp_path) == 99.5
 
 
-def test_the_rainbow_ablation_file_takes_one_part_away_per_row():
+def _ablation(file: str) -> tuple:
+    """The base config, the trials and {row: config} of the sweep file demos/FILE."""
     from pathlib import Path
 
     from minidqn.cli.presets import preset_for
     from minidqn.experiments.sweep_spec import configuration
 
-    spec = read_sweep_file(Path(__file__).resolve().parent.parent / "demos" / "rainbow_ablation_cartpole.toml")
+    spec = read_sweep_file(Path(__file__).resolve().parent.parent / "demos" / file)
     base, _ = preset_for(spec["env_id"], spec["preset"]).for_budget(spec["steps"])
     trials = sweep_trials(spec["env_id"], base, spec["seeds"], spec["sets"], spec["rows"])
-    configs = {configuration(t): t.config for t in trials}
+    return base, trials, {configuration(t): t.config for t in trials}
+
+
+def test_the_rainbow_ablation_file_takes_one_part_away_per_row():
+    base, trials, configs = _ablation("rainbow_ablation_cartpole.toml")
     assert len(trials) == 80 and configs["rainbow"] == base and base.distribution == "categorical" and base.noisy
     assert configs["without_C51"].distribution is None and configs["without_noisy"].noisy is False
     dqn = configs["DQN"]
@@ -312,15 +317,9 @@ def test_the_rainbow_ablation_file_takes_one_part_away_per_row():
 
 
 def test_the_minatar_ablation_file_follows_the_papers_protocol_and_ends_on_the_dqn_preset():
-    from pathlib import Path
+    from minidqn.cli.presets import MINATAR
 
-    from minidqn.cli.presets import MINATAR, preset_for
-    from minidqn.experiments.sweep_spec import configuration
-
-    spec = read_sweep_file(Path(__file__).resolve().parent.parent / "demos" / "rainbow_ablation_minatar.toml")
-    base, _ = preset_for(spec["env_id"], spec["preset"]).for_budget(spec["steps"])
-    trials = sweep_trials(spec["env_id"], base, spec["seeds"], spec["sets"], spec["rows"])
-    configs = {configuration(t): t.config for t in trials}
+    _, trials, configs = _ablation("rainbow_ablation_minatar.toml")
     assert len(trials) == 9 * 3
     rainbow = configs["rainbow"]
     assert (rainbow.lr, rainbow.train_freq, rainbow.gradient_steps, rainbow.learning_starts) == (1e-4, 4, 1, 1000)
@@ -338,15 +337,9 @@ def test_the_minatar_ablation_file_follows_the_papers_protocol_and_ends_on_the_d
 
 
 def test_the_acrobot_ablation_file_takes_one_part_away_per_row_and_ends_on_the_dqn_preset():
-    from pathlib import Path
-
     from minidqn.cli.presets import preset_for
-    from minidqn.experiments.sweep_spec import configuration
 
-    spec = read_sweep_file(Path(__file__).resolve().parent.parent / "demos" / "rainbow_ablation_acrobot.toml")
-    base, _ = preset_for(spec["env_id"], spec["preset"]).for_budget(spec["steps"])
-    trials = sweep_trials(spec["env_id"], base, spec["seeds"], spec["sets"], spec["rows"])
-    configs = {configuration(t): t.config for t in trials}
+    _, trials, configs = _ablation("rainbow_ablation_acrobot.toml")
     assert len(trials) == 9 * 10
     rainbow, parts = configs["rainbow"], ("distribution", "noisy", "prioritized_replay", "n_step", "double_dqn", "dueling")
     assert rainbow.lr == 1e-3 and (rainbow.v_min, rainbow.v_max) == (-200.0, 0.0)
