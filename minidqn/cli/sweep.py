@@ -57,14 +57,20 @@ def run_trial(trial: Trial, steps: int, folder: Path, eval_every: int, eval_epis
         done = DQNAgent.load(checkpoint).num_steps if checkpoint.exists() and (folder / "run.json").exists() else 0
         try:
             if 0 < done < steps:
-                return resume_run(folder, steps - done, verbose=0)
-            return train_new(trial.env_id, trial.config, steps, trial.seed, folder, target, eval_every=eval_every,
-                             eval_episodes=eval_episodes, checkpoint_every=max(1, steps // 5), verbose=0,
-                             overwrite=True, wrap=trial.wrap)
+                summary = resume_run(folder, steps - done, verbose=0)
+            else:
+                summary = train_new(trial.env_id, trial.config, steps, trial.seed, folder, target, eval_every=eval_every,
+                                    eval_episodes=eval_episodes, checkpoint_every=max(1, steps // 5), verbose=0,
+                                    overwrite=True, wrap=trial.wrap)
         except FolderInUse:
             if time.monotonic() > deadline:
                 raise
             time.sleep(1.0)
+            continue
+        if summary["interrupted"]:  # a SIGINT reached the worker: the trial stopped, saved, before its budget
+            raise RuntimeError(f"interrupted at env step {summary['env_steps']:,} of {steps:,}; its checkpoint is "
+                               "kept, and running the sweep again goes on from it")
+        return summary
 
 
 ORPHAN_WAIT = 600.0  # seconds a trial waits for its folder's lock held by a killed sweep's worker
