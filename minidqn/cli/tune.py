@@ -58,17 +58,21 @@ def run_tune_trial(storage: str, study_name: str, trial_id: int, trial: Trial, s
 
     study = optuna.load_study(study_name=study_name, storage=storage)
     proposal = optuna.trial.Trial(study, trial_id)
-    last = []
+    last, pruned = [], []
 
     def keep_going(step: int, mean: float) -> bool:
         last.append(mean)
         proposal.report(mean, step)
-        return not proposal.should_prune()
+        if proposal.should_prune():
+            pruned.append(step)
+        return not pruned
 
     summary = train_new(trial.env_id, trial.config, steps, trial.seed, folder, eval_every=eval_every, eval_episodes=10,
                         checkpoint_every=None, verbose=0, overwrite=True, keep_going=keep_going)
-    if summary["interrupted"]:
+    if pruned:
         return "pruned", last[-1]
+    if summary["interrupted"]:  # not the pruner: a SIGINT reached the worker (the search tells it as failed)
+        raise RuntimeError(f"interrupted at env step {summary['env_steps']:,} of {steps:,}")
     return "done", objective(folder, summary, steps, kind)
 
 
