@@ -11,8 +11,7 @@ from its last checkpoint (`resume_run`), and a failed one is tried again. The sw
 refuses a second sweep into it, and its sweep.json refuses a different sweep. At the end
 SWEEP/results.csv holds one row per trial and SWEEP/summary.md one line per configuration: runs,
 IQM with its 95% bootstrap interval, mean, median and the fraction solved (minidqn.stats), then
-the same statistics of the training episodes' returns, the measure papers on MinAtar and Atari
-plot.
+the same statistics of the training episodes' returns, which papers on MinAtar and Atari report.
 """
 
 from __future__ import annotations

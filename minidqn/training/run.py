@@ -4,8 +4,8 @@ Both agents train the same way: `train(env, total_steps)` runs their loop inside
 `TrainingRun`, which checks the arguments, keeps the per-episode `History`, runs the callback at
 each episode's end, prints progress, writes a checkpoint at the first episode end at or after
 each multiple of `checkpoint_every` env steps, turns a Ctrl-C into an orderly stop between two
-steps, and stops a diverged run (the divergence guard) before it can overwrite a good checkpoint. The loop itself
-stays in the agent, where it reads like the algorithm.
+steps, and stops a diverged run (the divergence guard) before it can overwrite a good
+checkpoint. The loop itself stays in the agent, where it reads like the algorithm.
 """
 
 from __future__ import annotations
