@@ -289,6 +289,18 @@ def test_a_configuration_is_read_with_its_iqm_and_what_solved():
     assert (row["training_iqm"], row["training_mean"], row["training_lowest"]) == (225.0, 176.25, 5.0)
     no_target = summarize("endless", [{**r, "steps_to_solve": "", "solved_at_end": ""} for r in rows])
     assert (no_target["solved"], no_target["held"], no_target["median_steps_to_solve"]) == (0, 0, None)
+    assert row["has_target"] and not no_target["has_target"]  # the summary then says "–", not "0/5 solved"
+
+
+def test_a_summary_without_a_target_says_so_rather_than_none_solved(tmp_path):
+    from minidqn.cli.sweep import write_summary
+
+    trials = sweep_trials("CartPole-v1", DQNConfig(), [0, 1], [])
+    rows = [{"status": "done", "final_return": 9.5 + t.seed, "training_return": 7.0, "steps_to_solve": "",
+             "solved_at_end": ""} for t in trials]
+    write_summary(rows, trials, tmp_path)
+    summary = (tmp_path / "summary.md").read_text()
+    assert "| 10.0 | 9.5 | – | – |  |" in summary and "0/2" not in summary
 
 
 def test_seconds_to_solve_are_read_from_the_history_unless_a_resume_restarted_the_clock(tmp_path):

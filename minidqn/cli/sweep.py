@@ -212,9 +212,9 @@ def write_summary(rows: list[dict], trials: list[Trial], out: Path) -> list[dict
             continue
         steps = "" if t["median_steps_to_solve"] is None else f"{t['median_steps_to_solve']:,.0f}" + (
             "" if t["solved"] == t["runs"] else f" (of {t['solved']})")
+        solved = f"{t['solved']}/{t['runs']} | {t['held']}/{t['runs']}" if t["has_target"] else "– | –"
         lines.append(f"| {t['configuration']} | {t['finished']} of {t['runs']} | {t['iqm']:.1f} | {t['ci'][0]:.1f} – "
-                     f"{t['ci'][1]:.1f} | {t['mean']:.1f} | {t['median']:.1f} | {t['lowest']:.1f} | "
-                     f"{t['solved']}/{t['runs']} | {t['held']}/{t['runs']} | {steps} |")
+                     f"{t['ci'][1]:.1f} | {t['mean']:.1f} | {t['median']:.1f} | {t['lowest']:.1f} | {solved} | {steps} |")
     training = ["| configuration | runs | IQM | 95% CI | mean | lowest |", "|---|---|---|---|---|---|"]
     training += [f"| {t['configuration']} | {t['finished']} of {t['runs']} | {t['training_iqm']:.1f} | "
                  f"{t['training_ci'][0]:.1f} – {t['training_ci'][1]:.1f} | {t['training_mean']:.1f} | "
@@ -222,7 +222,7 @@ def write_summary(rows: list[dict], trials: list[Trial], out: Path) -> list[dict
     (out / "summary.md").write_text(
         "Final greedy returns per configuration (IQM: interquartile mean; CI by stratified bootstrap; "
         "docs/experiments.md). Solved: a greedy evaluation during training reached the target; at the end: "
-        "the final evaluation did.\n\n" + "\n".join(lines) + "\n\n"
+        "the final evaluation did (–: no target, since the env has no reward threshold and none was given).\n\n" + "\n".join(lines) + "\n\n"
         f"Training returns per configuration: each run's mean over its last {TRAINING_EPISODES} training "
         "episodes, exploration included.\n\n" + "\n".join(training) + "\n")
     print("\n".join(lines))
@@ -243,6 +243,7 @@ def summarize(name: str, group: list[dict]) -> dict:
     solve_steps = [r["steps_to_solve"] for r in group if r["steps_to_solve"] != ""]
     seconds = [r["seconds_to_solve"] for r in group if r.get("seconds_to_solve", "") != ""]
     row = {"configuration": name, "runs": len(group), "finished": len(finals), "solved": len(solve_steps),
+           "has_target": any(r["solved_at_end"] != "" for r in group),  # "" when no target was set
            "held": sum(r["solved_at_end"] == "yes" for r in group),
            "median_steps_to_solve": float(np.median(solve_steps)) if solve_steps else None,
            "median_seconds_to_solve": float(np.median(seconds)) if solve_steps and len(seconds) == len(solve_steps)
