@@ -27,3 +27,23 @@ def pytest_terminal_summary(terminalreporter):
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+@pytest.fixture
+def ctrl_c_at_episode_5(monkeypatch):
+    """Ctrl-C (SIGINT to this process) as the fifth episode of a run folder's training ends;
+    the monkeypatch it is set with, whose undo() takes it away."""
+    import signal
+
+    from minidqn.cli import run_folder
+
+    original, calls = run_folder.EpisodeCSV.__call__, []
+
+    def pressed_at_episode_5(self, agent, episode):
+        calls.append(episode.episode)
+        if len(calls) == 5:
+            signal.raise_signal(signal.SIGINT)  # training stops at the end of this step
+        return original(self, agent, episode)
+
+    monkeypatch.setattr(run_folder.EpisodeCSV, "__call__", pressed_at_episode_5)
+    return monkeypatch

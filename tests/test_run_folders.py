@@ -274,19 +274,10 @@ def test_a_zip_of_overlapping_members_is_refused_before_any_is_read(folder, tmp_
 
 
 # --- Ctrl-C: stop now, say what is left --------------------------------------------------------------
-def test_ctrl_c_stops_at_once_and_says_how_to_go_on(tmp_path, monkeypatch, capsys):
+def test_ctrl_c_stops_at_once_and_says_how_to_go_on(tmp_path, ctrl_c_at_episode_5, capsys):
     from minidqn.cli import run_folder
 
-    folder, calls = tmp_path / "run", []
-    original = run_folder.EpisodeCSV.__call__
-
-    def interrupted_at_episode_5(self, agent, episode):
-        calls.append(episode.episode)
-        if len(calls) == 5:
-            signal.raise_signal(signal.SIGINT)  # Ctrl-C: training stops at the end of this step
-        return original(self, agent, episode)
-
-    monkeypatch.setattr(run_folder.EpisodeCSV, "__call__", interrupted_at_episode_5)
+    folder, monkeypatch = tmp_path / "run", ctrl_c_at_episode_5
     monkeypatch.setattr(run_folder.DQNAgent, "evaluate", lambda *a, **k: pytest.fail("no final evaluation after Ctrl-C"))
     summary = run(["train", "CartPole-v1", "--steps", "2000", "--out", str(folder), *TINY])
     agent = DQNAgent.load(folder / "agent.npz")

@@ -246,26 +246,16 @@ def wait_for_ray_to_end(seconds: float = 150) -> None:
         time.sleep(0.5)
 
 
-def test_a_trial_stopped_by_ctrl_c_is_an_error_and_goes_on_from_its_checkpoint_next_time(tmp_path, monkeypatch):
+def test_a_trial_stopped_by_ctrl_c_is_an_error_and_goes_on_from_its_checkpoint_next_time(tmp_path, ctrl_c_at_episode_5):
     """SIGINT in a worker stops its trial at the end of a step with a checkpoint: run_trial says
     so as an error (recorded as a failed trial, not a finished one without a final return), and
     the next attempt trains on from the checkpoint to the budget."""
-    from minidqn.cli import run_folder
     from minidqn.cli.sweep import run_trial
 
     (trial,) = sweep_trials("CartPole-v1", DQNConfig(learning_starts=100), [0], [])
-    original, calls = run_folder.EpisodeCSV.__call__, []
-
-    def ctrl_c_at_episode_5(self, agent, episode):
-        calls.append(episode.episode)
-        if len(calls) == 5:
-            signal.raise_signal(signal.SIGINT)
-        return original(self, agent, episode)
-
-    monkeypatch.setattr(run_folder.EpisodeCSV, "__call__", ctrl_c_at_episode_5)
     with pytest.raises(RuntimeError, match=r"interrupted at env step \d+ of 600; its checkpoint is kept"):
         run_trial(trial, 600, tmp_path / "trial", eval_every=300, eval_episodes=2)
-    monkeypatch.undo()
+    ctrl_c_at_episode_5.undo()
     summary = run_trial(trial, 600, tmp_path / "trial", eval_every=300, eval_episodes=2)
     assert not summary["interrupted"] and summary["env_steps"] == 600 and 0 < summary["trained_this_call"] < 600
 

@@ -1,7 +1,6 @@
 """`minidqn tune`: an Optuna study whose trials run on a local Ray, resumed, and its pieces."""
 
 import json
-import signal
 
 import pytest
 
@@ -63,26 +62,14 @@ def test_keep_going_stops_a_run_at_the_evaluation_that_says_so(tmp_path):
     assert summary["interrupted"] and 600 <= summary["env_steps"] < 3000 and len(heard) == 2
 
 
-def test_a_trial_stopped_by_ctrl_c_is_failed_not_pruned(tmp_path, monkeypatch):
+def test_a_trial_stopped_by_ctrl_c_is_failed_not_pruned(tmp_path, ctrl_c_at_episode_5):
     """A pruned trial stopped because the pruner said so; one a SIGINT stopped is an error, which
     the search tells the study as a failed trial, not as a pruned one with a value."""
-    from minidqn.cli import run_folder
-
     storage = f"sqlite:///{tmp_path / 'study.db'}"
     study = optuna.create_study(study_name="s", storage=storage, direction="maximize")
-    proposal, calls = study.ask(), []
-    original = run_folder.EpisodeCSV.__call__
-
-    def ctrl_c_at_episode_5(self, agent, episode):
-        calls.append(episode.episode)
-        if len(calls) == 5:
-            signal.raise_signal(signal.SIGINT)
-        return original(self, agent, episode)
-
-    monkeypatch.setattr(run_folder.EpisodeCSV, "__call__", ctrl_c_at_episode_5)
     trial = Trial("0000", "CartPole-v1", 0, {}, DQNConfig(learning_starts=100))
     with pytest.raises(RuntimeError, match=r"interrupted at env step \d+ of 1,200"):
-        run_tune_trial(storage, "s", proposal._trial_id, trial, 1200, tmp_path / "trial", eval_every=300)
+        run_tune_trial(storage, "s", study.ask()._trial_id, trial, 1200, tmp_path / "trial", eval_every=300)
 
 
 def test_the_objective_is_the_late_evaluations_and_the_final_one(tmp_path):
