@@ -65,7 +65,8 @@ def run_tune_trial(storage: str, study_name: str, trial_id: int, trial: Trial, s
         proposal.report(mean, step)
         if proposal.should_prune():
             pruned.append(step)
-        return not pruned
+            return False
+        return True
 
     summary = train_new(trial.env_id, trial.config, steps, trial.seed, folder, eval_every=eval_every, eval_episodes=10,
                         checkpoint_every=None, verbose=0, overwrite=True, keep_going=keep_going)
