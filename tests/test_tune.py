@@ -7,7 +7,8 @@ import pytest
 from minidqn import DQNConfig
 from minidqn.cli.commands import run
 from minidqn.cli.run_folder import train_new
-from minidqn.cli.tune import objective, run_tune_trial
+from minidqn.cli.run_reading import read_evaluations
+from minidqn.cli.tune import check_seeds, objective, open_study, run_tune_trial
 from minidqn.experiments.sweep_spec import Trial
 
 optuna = pytest.importorskip("optuna")
@@ -82,3 +83,40 @@ def test_the_area_objective_is_every_evaluation_and_the_final_one(tmp_path):
     (tmp_path / "evaluations.csv").write_text("env_steps,mean_return,predicted_value,discounted_return\n"
                                               "500,10,0,0\n760,300,0,0\n900,400,0,0\n")
     assert objective(tmp_path, {"final_evaluation": {"mean": 490.0}}, 1000, "area") == pytest.approx(300.0)
+
+
+def test_a_trial_on_two_seeds_trains_both_and_is_worth_its_worst(tmp_path):
+    """Each seed in a folder of its own; the pruner hears the second seed's evaluations after the
+    first's (step j·steps + s); the value is the lower of the two objectives."""
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    study = optuna.create_study(study_name="s", storage=storage, direction="maximize")
+    trial = Trial("0003", "CartPole-v1", 1006, {}, DQNConfig(learning_starts=100))
+    state, value = run_tune_trial(storage, "s", study.ask()._trial_id, trial, 1200, tmp_path / "0003",
+                                  eval_every=300, per_trial=2)
+    folders = [tmp_path / "0003" / "seed=1006", tmp_path / "0003" / "seed=1007"]
+    assert [json.loads((f / "run.json").read_text())["seed"] for f in folders] == [1006, 1007]
+    values = [objective(f, json.loads((f / "summary.json").read_text()), 1200) for f in folders]
+    assert state == "done" and value == min(values)
+    reported = optuna.load_study(study_name="s", storage=storage).trials[0].intermediate_values
+    first, second = ([int(row[0]) for row in read_evaluations(f)] for f in folders)
+    assert first and second and sorted(reported) == first + [1200 + step for step in second]
+
+
+def test_search_seeds_count_every_seed_of_every_trial(tmp_path):
+    check_seeds(4, [1005], [10], per_trial=1)  # trials 0-3 train on 1000-1003
+    with pytest.raises(ValueError, match=r"--report-seeds \[1005\]: the search trains on those"):
+        check_seeds(4, [1005], [10], per_trial=2)  # 1000-1007
+    with pytest.raises(ValueError, match="--trial-seeds must be a positive integer, got 0"):
+        check_seeds(4, [20], [10], per_trial=0)
+
+
+def test_a_study_keeps_its_seeds_per_trial(tmp_path):
+    """A study made before trial_seeds was kept had one seed per trial; one made with two refuses one."""
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    old = optuna.create_study(study_name="s", storage=storage, direction="maximize")
+    for key, value in {"steps": 1000, "objective": "late"}.items():
+        old.set_user_attr(key, value)
+    open_study(optuna, "s", storage, 0, {"steps": 1000, "objective": "late", "trial_seeds": 1})
+    open_study(optuna, "t", storage, 0, {"steps": 1000, "objective": "late", "trial_seeds": 2})
+    with pytest.raises(ValueError, match="'trial_seeds': 2"):
+        open_study(optuna, "t", storage, 0, {"steps": 1000, "objective": "late", "trial_seeds": 1})

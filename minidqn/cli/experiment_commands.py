@@ -61,6 +61,8 @@ def add_experiment_parsers(commands) -> None:
                       "are tried again on --validate-seeds to choose one (0: take the best trial)")
     tune.add_argument("--validate-seeds", "--validate_seeds", default="10-19", help="seeds the choice is made on")
     tune.add_argument("--eval-every", "--eval_every", type=positive, help="default: the preset's")
+    tune.add_argument("--trial-seeds", "--trial_seeds", type=positive, default=1,
+                      help="seeds each search trial trains on, in turn; its value is the worst of theirs")
 
 
 def command_sweep(args: argparse.Namespace) -> list[dict]:
@@ -82,4 +84,4 @@ def command_tune(args: argparse.Namespace) -> dict:
     steps = args.steps or preset.steps
     return run_tune(env_id, preset.for_budget(steps)[0], args.trials, steps, args.out, args.workers, args.address,
                     args.storage, args.seed, args.eval_every or preset.eval_every, parse_seeds(args.report_seeds),
-                    args.objective, args.candidates, parse_seeds(args.validate_seeds))
+                    args.objective, args.candidates, parse_seeds(args.validate_seeds), args.trial_seeds)

@@ -10,7 +10,9 @@ machines can share, in the RL Zoo's manner.
 A trial's objective rewards a policy that is solved and stays solved, not a lucky peak: by
 default ("late") the mean of its greedy evaluations over the last quarter of the budget and its
 final evaluation; "area" takes every evaluation, so that it rewards solving soon as well. Trial k
-trains on seed 1000 + k. The best trial is flattered by its one seed's luck, so the choice is
+trains on seed 1000 + k; with `--trial-seeds K`, on the K seeds 1000 + K·k, ..., 1000 + K·k + K − 1
+in turn, and its value is the worst of theirs, so that a setting that fails one seed in K scores
+as a failure. The best trial is flattered by its seeds' luck all the same, so the choice is
 made again on seeds the search never used: the `--candidates` best trials and the preset itself
 each train on `--validate-seeds` (10-19 by default), and the one whose objective has the highest
 IQM there is chosen, printed as the changes to the preset and saved to TUNE/best.json. It is
@@ -48,45 +50,66 @@ def objective(folder: Path, summary: dict, steps: int, kind: str = "late") -> fl
     return float(np.mean([*measured, summary["final_evaluation"]["mean"]]))
 
 
-def run_tune_trial(storage: str, study_name: str, trial_id: int, trial: Trial, steps: int, folder: Path,
-                   eval_every: int, kind: str = "late") -> tuple[str, float | None]:
-    """Train one proposed configuration (in a Ray worker), reporting each evaluation to the study;
-    ("done", objective), or ("pruned", last evaluation) if the pruner stopped it."""
-    import optuna
+def trial_seeds(number: int, per_trial: int = 1) -> list[int]:
+    """The seeds search trial `number` trains on: 1000 + K·number, ... (K = per_trial of them)."""
+    return [SEARCH_SEEDS_FROM + per_trial * number + j for j in range(per_trial)]
 
-    from minidqn.cli.run_folder import train_new
+
+def run_tune_trial(storage: str, study_name: str, trial_id: int, trial: Trial, steps: int, folder: Path,
+                   eval_every: int, kind: str = "late", per_trial: int = 1) -> tuple[str, float | None]:
+    """Train one proposed configuration (in a Ray worker) on its seeds in turn, reporting each
+    evaluation to the study; ("done", the worst seed's objective), or ("pruned", last evaluation)
+    if the pruner stopped it. One seed trains in `folder`, K seeds in folder/seed=S each.
+
+    The j-th seed's evaluation at env step s is reported as step j·steps + s, so that the pruner
+    compares every trial's j-th seed with the others' j-th seeds at the same step."""
+    import optuna
 
     study = optuna.load_study(study_name=study_name, storage=storage)
     proposal = optuna.trial.Trial(study, trial_id)
+    values = []
+    for j, seed in enumerate(range(trial.seed, trial.seed + per_trial)):  # the trial's seed is the first of its K
+        run_folder = folder if per_trial == 1 else folder / f"seed={seed}"
+        summary, pruned_at = _train_reporting(proposal, trial, seed, steps, j * steps, run_folder, eval_every)
+        if pruned_at is not None:
+            return "pruned", pruned_at
+        if summary["interrupted"]:  # not the pruner: a SIGINT reached the worker (the search tells it as failed)
+            raise RuntimeError(f"seed {seed} interrupted at env step {summary['env_steps']:,} of {steps:,}")
+        values.append(objective(run_folder, summary, steps, kind))
+    return "done", min(values)
+
+
+def _train_reporting(proposal, trial: Trial, seed: int, steps: int, offset: int, folder: Path,
+                     eval_every: int) -> tuple[dict, float | None]:
+    """Train `trial`'s config on `seed` in `folder`, reporting each evaluation at env step s to the
+    study as step offset + s; its summary, and its last evaluation if the pruner stopped it (else None)."""
+    from minidqn.cli.run_folder import train_new
+
     last, pruned = [], []
 
     def keep_going(step: int, mean: float) -> bool:
         last.append(mean)
-        proposal.report(mean, step)
-        if proposal.should_prune():
+        proposal.report(mean, offset + step)
+        if step >= steps // 4 and proposal.should_prune():  # every seed's first quarter is warm-up
             pruned.append(step)
             return False
         return True
 
-    summary = train_new(trial.env_id, trial.config, steps, trial.seed, folder, eval_every=eval_every, eval_episodes=10,
+    summary = train_new(trial.env_id, trial.config, steps, seed, folder, eval_every=eval_every, eval_episodes=10,
                         checkpoint_every=None, verbose=0, overwrite=True, keep_going=keep_going)
-    if pruned:
-        return "pruned", last[-1]
-    if summary["interrupted"]:  # not the pruner: a SIGINT reached the worker (the search tells it as failed)
-        raise RuntimeError(f"interrupted at env step {summary['env_steps']:,} of {steps:,}")
-    return "done", objective(folder, summary, steps, kind)
+    return summary, (last[-1] if pruned else None)
 
 
 def run_tune(env_id: str, base: DQNConfig, n_trials: int, steps: int, out: Path, workers: int | None = None,
              address: str | None = None, storage: str | None = None, seed: int = 0, eval_every: int = 5_000,
              report_seeds: list[int] = tuple(range(20, 30)), kind: str = "late", candidates: int = 3,
-             validate_seeds: list[int] = tuple(range(10, 20))) -> dict:
-    """Run the study to `n_trials` finished trials, each valued by OBJECTIVES[kind]; choose among
-    its `candidates` best and the preset on `validate_seeds` (with 0 candidates: its best); report
-    the choice on `report_seeds`."""
+             validate_seeds: list[int] = tuple(range(10, 20)), per_trial: int = 1) -> dict:
+    """Run the study to `n_trials` finished trials, each trained on `per_trial` seeds and valued by
+    OBJECTIVES[kind] on its worst; choose among its `candidates` best and the preset on
+    `validate_seeds` (with 0 candidates: its best); report the choice on `report_seeds`."""
     if kind not in OBJECTIVES:
         raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {kind!r}")
-    check_seeds(n_trials, report_seeds, validate_seeds if candidates else [])
+    check_seeds(n_trials, report_seeds, validate_seeds if candidates else [], per_trial)
     try:
         import optuna
         import ray
@@ -95,7 +118,8 @@ def run_tune(env_id: str, base: DQNConfig, n_trials: int, steps: int, out: Path,
     out.mkdir(parents=True, exist_ok=True)
     with FolderLock(out, f"minidqn tune {env_id} --trials {n_trials}"):
         storage = storage or f"sqlite:///{(out / 'study.db').resolve()}"
-        study = open_study(optuna, f"minidqn-{env_id}", storage, seed, {"steps": steps, "objective": kind})
+        study = open_study(optuna, f"minidqn-{env_id}", storage, seed,
+                           {"steps": steps, "objective": kind, "trial_seeds": per_trial})
         for stale in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
             study.tell(stale.number, state=optuna.trial.TrialState.FAIL)  # left running by a killed search
         ended = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,
@@ -103,11 +127,12 @@ def run_tune(env_id: str, base: DQNConfig, n_trials: int, steps: int, out: Path,
         print(f"study {study.study_name} in {storage}: {ended} trials ended, {max(0, n_trials - ended)} to run", flush=True)
         if ended < n_trials:
             with ray_session(ray, address, workers):
-                _search(ray, optuna, study, storage, env_id, base, n_trials - ended, steps, out, eval_every, kind)
+                _search(ray, optuna, study, storage, env_id, base, n_trials - ended, steps, out, eval_every, kind,
+                        per_trial)
         best = study.best_trial
         print(f"best: trial {best.number}, objective {best.value:.1f}")
         found = {"trial": best.number, "objective": best.value, "objective_is": OBJECTIVES[kind], "steps": steps,
-                 "seed": SEARCH_SEEDS_FROM + best.number, "params": best.params}
+                 "seeds": trial_seeds(best.number, per_trial), "params": best.params}
         shortlist = top_trials(optuna, study, candidates or 1, steps)
         if candidates:
             scores = validate(shortlist, base, env_id, steps, kind, out / "validation", workers, address, eval_every,
@@ -126,10 +151,12 @@ def run_tune(env_id: str, base: DQNConfig, n_trials: int, steps: int, out: Path,
     return {"best": best.params, "chosen": chosen, "report": rows}
 
 
-def check_seeds(n_trials: int, report_seeds: list[int], validate_seeds: list[int]) -> None:
+def check_seeds(n_trials: int, report_seeds: list[int], validate_seeds: list[int], per_trial: int = 1) -> None:
     """Refuse report or validation seeds the search trains on, and a report on seeds the choice saw."""
+    if not (isinstance(per_trial, int) and per_trial >= 1):
+        raise ValueError(f"--trial-seeds must be a positive integer, got {per_trial!r}")
     for flag, seeds in (("--report-seeds", report_seeds), ("--validate-seeds", validate_seeds)):
-        searched = [s for s in seeds if SEARCH_SEEDS_FROM <= s < SEARCH_SEEDS_FROM + n_trials]
+        searched = [s for s in seeds if SEARCH_SEEDS_FROM <= s < SEARCH_SEEDS_FROM + per_trial * n_trials]
         if searched:
             raise ValueError(f"{flag} {searched}: the search trains on those; give seeds it never used")
     if set(report_seeds) & set(validate_seeds):
@@ -138,8 +165,9 @@ def check_seeds(n_trials: int, report_seeds: list[int], validate_seeds: list[int
 
 
 def open_study(optuna, name: str, storage: str, seed: int, terms: dict):
-    """The study `name` in `storage`, made if new (TPE, median pruner) with `terms` (its budget and
-    objective) kept with it; refused if it exists under other terms, whose values do not compare."""
+    """The study `name` in `storage`, made if new (TPE, median pruner) with `terms` (its budget,
+    objective and seeds per trial) kept with it; refused if it exists under other terms, whose
+    values do not compare. A study that kept no trial_seeds had one seed per trial."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     pruner = optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=terms["steps"] // 4)
     study = optuna.create_study(study_name=name, storage=storage, load_if_exists=True, direction="maximize",
@@ -147,7 +175,7 @@ def open_study(optuna, name: str, storage: str, seed: int, terms: dict):
     if not study.user_attrs:
         for key, value in terms.items():
             study.set_user_attr(key, value)
-    elif {key: study.user_attrs.get(key) for key in terms} != terms:
+    elif {key: study.user_attrs.get(key, 1 if key == "trial_seeds" else None) for key in terms} != terms:
         raise ValueError(f"the study in {storage} was run with {study.user_attrs}, not {terms}: give another --out")
     return study
 
@@ -181,7 +209,7 @@ def validate(shortlist: dict[str, dict], base: DQNConfig, env_id: str, steps: in
 
 
 def _search(ray, optuna, study, storage: str, env_id: str, base: DQNConfig, n_trials: int, steps: int, out: Path,
-            eval_every: int, kind: str) -> None:
+            eval_every: int, kind: str, per_trial: int) -> None:
     """Keep one trial per CPU in flight until `n_trials` have ended, telling the study each result."""
     task = ray.remote(num_cpus=1, max_retries=0)(run_tune_trial)
     cpus, running, asked, ended = int(ray.cluster_resources().get("CPU", 1)), {}, 0, 0
@@ -194,9 +222,9 @@ def _search(ray, optuna, study, storage: str, env_id: str, base: DQNConfig, n_tr
                 study.tell(proposal, state=optuna.trial.TrialState.FAIL)
                 ended += 1
                 continue
-            trial = Trial(f"{proposal.number:04d}", env_id, SEARCH_SEEDS_FROM + proposal.number, {}, config)
+            trial = Trial(f"{proposal.number:04d}", env_id, trial_seeds(proposal.number, per_trial)[0], {}, config)
             ref = task.remote(storage, study.study_name, proposal._trial_id, trial, steps,
-                              out / "trials" / trial.name, eval_every, kind)
+                              out / "trials" / trial.name, eval_every, kind, per_trial)
             running[ref] = proposal
         if not running:
             continue
