@@ -124,7 +124,8 @@ def run_tune(env_id: str, base: DQNConfig, n_trials: int, steps: int, out: Path,
             study.tell(stale.number, state=optuna.trial.TrialState.FAIL)  # left running by a killed search
         ended = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,
                                                               optuna.trial.TrialState.PRUNED)))
-        print(f"study {study.study_name} in {storage}: {ended} trials ended, {max(0, n_trials - ended)} to run", flush=True)
+        print(f"study {study.study_name} in {storage}: {ended} trials ended, {max(0, n_trials - ended)} to run"
+              + (f", {per_trial} seeds each (a trial is worth its worst)" if per_trial > 1 else ""), flush=True)
         if ended < n_trials:
             with ray_session(ray, address, workers):
                 _search(ray, optuna, study, storage, env_id, base, n_trials - ended, steps, out, eval_every, kind,
