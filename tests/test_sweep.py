@@ -16,6 +16,7 @@ from minidqn import DQNConfig
 from minidqn.cli.commands import run
 from minidqn.cli.folder_lock import FolderLock
 from minidqn.experiments.sweep_spec import (
+    configuration,
     parse_seeds,
     parse_set,
     read_sweep_file,
@@ -58,6 +59,14 @@ def test_trials_are_the_product_each_config_built_before_any_runs():
     assert trials[0].name == "lr=0.001-n_step=1-seed=0" and trials[0].config.lr == 0.001
     with pytest.raises(ValueError, match="cannot run: DQNConfig.gamma must be"):
         sweep_trials("CartPole-v1", DQNConfig(), [0], [parse_set("gamma=0.9,3")])
+
+
+def test_an_unswept_configuration_is_called_by_what_it_starts_from():
+    """Seeds alone group under their base's name: the preset, or the rainbow preset with --preset rainbow."""
+    (plain,) = sweep_trials("CartPole-v1", DQNConfig(), [0], [])
+    (rainbow,) = sweep_trials("CartPole-v1", DQNConfig(), [0], [], base_name="the rainbow preset")
+    (swept,) = sweep_trials("CartPole-v1", DQNConfig(), [0], [parse_set("lr=1e-3")], base_name="the rainbow preset")
+    assert [configuration(t) for t in (plain, rainbow, swept)] == ["the preset", "the rainbow preset", "lr=0.001"]
 
 
 def test_a_sweep_file_names_rows_like_an_ablation(tmp_path):

@@ -33,6 +33,8 @@ def test_a_study_runs_resumes_and_reports_its_best_on_unseen_seeds(tmp_path, cap
     report = out / f"report-{best['chosen']}"
     assert (report / "results.csv").read_text().count("\n") == 2  # a header and seed 100
     assert json.loads((report / "trials" / "seed=100" / "run.json").read_text())["seed"] == 100
+    label = "the preset" if best["chosen"] == "preset" else best["chosen"]  # not "the preset" for a tuned trial
+    assert f"| {label} | 1 of 1 |" in (report / "summary.md").read_text()
     assert json.loads((out / "trials" / "0003" / "run.json").read_text())["seed"] == 1003  # apart from reports
     stale = study.ask()  # as a search killed while this trial ran would leave it
     capsys.readouterr()

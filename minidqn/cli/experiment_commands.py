@@ -65,15 +65,19 @@ def add_experiment_parsers(commands) -> None:
                       help="seeds each search trial trains on, in turn; its value is the worst of theirs")
 
 
+BASE_NAMES = {"env": "the preset", "rainbow": "the rainbow preset", "defaults": "the defaults"}  # by --preset
+
+
 def command_sweep(args: argparse.Namespace) -> list[dict]:
     spec = read_sweep_file(Path(args.spec)) if args.spec.endswith(".toml") else {
         "env_id": latest_version(args.spec), "steps": None, "seeds": [0], "sets": [], "rows": None, "preset": "env"}
-    preset = preset_for(spec["env_id"], args.preset or spec["preset"])
+    variant = args.preset or spec["preset"]
+    preset = preset_for(spec["env_id"], variant)
     steps = args.steps or spec["steps"] or preset.steps
     base, _ = preset.for_budget(steps)
     seeds = parse_seeds(args.seeds) if args.seeds else spec["seeds"]
     trials = sweep_trials(spec["env_id"], base, seeds, spec["sets"] + [parse_set(text) for text in args.set],
-                          spec["rows"])
+                          spec["rows"], BASE_NAMES[variant])
     return run_sweep(trials, steps, args.out, args.workers, args.address, args.eval_every or preset.eval_every,
                      args.eval_episodes, args.target)
 

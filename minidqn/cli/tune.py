@@ -146,7 +146,8 @@ def run_tune(env_id: str, base: DQNConfig, n_trials: int, steps: int, out: Path,
         print(f"chosen: {chosen}; as a preset, DQNConfig changes: {changes}")
         write_json(out / "best.json", found | {"chosen": chosen, "config_changes": changes})
     config = dataclasses.replace(base, **changes)
-    report = [Trial(f"seed={s}", env_id, s, {"tuned": chosen}, config) for s in report_seeds]
+    name = "the preset" if chosen == "preset" else chosen
+    report = [Trial(f"seed={s}", env_id, s, {"tuned": chosen}, config, base=name) for s in report_seeds]
     print(f"{chosen} on seeds the search and the choice never used ({', '.join(map(str, report_seeds))}):")
     rows = run_sweep(report, steps, out / f"report-{chosen}", workers, address, eval_every)
     return {"best": best.params, "chosen": chosen, "report": rows}

@@ -48,6 +48,7 @@ class Trial:
     swept: dict = field(hash=False)  # the fields this sweep sets, and their values here
     config: DQNConfig = field(hash=False)  # the preset with the swept fields set
     wrap: tuple = ()  # wrappers of the training env, by name (minidqn.training.wrappers)
+    base: str = "the preset"  # what the trial is called where nothing is swept: what it starts from
 
 
 class Row(typing.NamedTuple):
@@ -59,10 +60,10 @@ class Row(typing.NamedTuple):
 
 
 def configuration(trial: Trial) -> str:
-    """What a trial's configuration is called: its name without the seed ("the preset" if nothing
-    is swept), so that the seeds of one configuration group together."""
+    """What a trial's configuration is called: its name without the seed (its `base`, such as "the
+    preset", if nothing is swept), so that the seeds of one configuration group together."""
     label = trial.name.rsplit("seed=", 1)[0].rstrip("-")
-    return label or "the preset"
+    return label or trial.base
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -118,10 +119,10 @@ def parse_value(key: str, text: str):
 
 
 def sweep_trials(env_id: str, base: DQNConfig, seeds: list[int], sets: list[tuple[str, list]],
-                 rows: list[Row] | None = None) -> list[Trial]:
+                 rows: list[Row] | None = None, base_name: str = "the preset") -> list[Trial]:
     """Every trial of the sweep, its config built (so checked) now. `sets` multiply: each field
     takes each of its values; `rows` are alternatives to one another, each combined with every
-    product of `sets` and every seed."""
+    product of `sets` and every seed. `base_name` names `base` where nothing is swept."""
     if len({key for key, _ in sets}) != len(sets):
         raise ValueError("a field is --set twice: give all its values in one --set, comma-separated")
     trials = []
@@ -139,7 +140,7 @@ def sweep_trials(env_id: str, base: DQNConfig, seeds: list[int], sets: list[tupl
                               *(f"{key}={_text(value)}" for key, value in swept.items() if key not in row)])
             for seed in seeds:
                 name = f"{label}-seed={seed}" if label else f"seed={seed}"
-                trials.append(Trial(name, env_id, seed, swept, config, tuple(wrap)))
+                trials.append(Trial(name, env_id, seed, swept, config, tuple(wrap), base_name))
     return trials
 
 
