@@ -57,6 +57,19 @@ def test_speed_demo_times_minidqn_in_processes_of_its_own(capsys):
         _main("speed.py")(["--libraries", "PyTorch"])
 
 
+@pytest.mark.parametrize("env_id, warmup", [("CartPole-v1", 1_200), ("MinAtar/Breakout-v1", 5_100)])
+def test_step_pieces_times_each_piece_of_a_training_step_and_the_floor(env_id, warmup, capsys):
+    if env_id.startswith("MinAtar"):
+        pytest.importorskip("minatar")
+    times = _main("step_pieces.py")(["--env", env_id, "--warmup", str(warmup), "--number", "3", "--repeat", "1"])
+    pieces, floor = times["pieces"], times["floor"]
+    assert len(pieces) == 12 and all(us > 0 for us in [*pieces.values(), *floor.values()])
+    assert pieces["one gradient step in all (sampling to target update)"] > pieces["sampling a batch"]
+    assert ("im2col of a batch of 32: (2048, 36)" in floor) == env_id.startswith("MinAtar")
+    out = capsys.readouterr().out
+    assert f"| piece of one env step ({env_id}) | µs |" in out and "| backward pass |" in out
+
+
 def test_benchmark_demo_is_a_sweep_of_seeds_and_writes_its_report(tmp_path, capsys):
     pytest.importorskip("ray")  # the sweep extra
     report = _main("benchmark.py")(["--seeds", "2", "--steps", "1200", "--eval-every", "300", "--workers", "2",
