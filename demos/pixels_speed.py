@@ -35,18 +35,23 @@ from minidqn.cli.run_reading import make_env
 from minidqn.memory.compact import CompactReplayBuffer
 
 
-def time_minidqn(env_id: str, warmup: int, frames: int, seed: int) -> float:
-    """Seconds for `frames` learning frames of minidqn's MINATAR agent, after `warmup` frames of acting."""
+def time_minidqn(env_id: str, warmup: int, frames: int, seed: int) -> tuple[float, float]:
+    """Seconds of the whole run (the agent built, `warmup` frames of acting, then `frames` learning
+    frames of minidqn's MINATAR agent), and of the learning frames alone."""
+    begin = time.perf_counter()
     env = make_env(env_id)
     agent = DQNAgent(env.observation_space, env.action_space, MINATAR, seed=seed)
     agent.train(env, warmup, verbose=0)  # learning_starts frames: act and store only
     start = time.perf_counter()
     agent.train(env, frames, verbose=0)
-    return time.perf_counter() - start
+    end = time.perf_counter()
+    return end - begin, end - start
 
 
-def time_torch(env_id: str, warmup: int, frames: int, seed: int) -> float:
-    """Seconds for `frames` learning frames of the same DQN in PyTorch, after `warmup` frames of acting."""
+def time_torch(env_id: str, warmup: int, frames: int, seed: int) -> tuple[float, float]:
+    """Seconds of the whole run and of the `frames` learning frames alone, of the same DQN in
+    PyTorch (as time_minidqn)."""
+    begin = time.perf_counter()
     import torch
     import torch.nn.functional as F
     from torch import nn
@@ -102,7 +107,8 @@ def time_torch(env_id: str, warmup: int, frames: int, seed: int) -> float:
         updates += 1
         if updates % c.target_update_interval == 0:
             target.load_state_dict(online.state_dict())
-    return time.perf_counter() - start
+    end = time.perf_counter()
+    return end - begin, end - start
 
 
 def main(argv=None) -> list[dict]:
@@ -122,16 +128,23 @@ def main(argv=None) -> list[dict]:
     has_torch = importlib.util.find_spec("torch") is not None
     if not has_torch:
         print("torch is not installed: timing minidqn alone (pip install torch for the comparison)")
-    print(f"{env_id}: {args.frames:,} learning frames after {args.warmup:,} of warm-up, one core")
+    total = args.warmup + args.frames
+    print(f"{env_id}: {args.frames:,} learning frames after {args.warmup:,} of warm-up, one core; per round, the "
+          f"learning frames alone and the whole run of {total:,} frames (warm-up and set-up included)")
     rows = []
     for round_ in range(1, args.rounds + 1):
-        ours = time_minidqn(env_id, args.warmup, args.frames, args.seed + round_)
-        row = {"round": round_, "minidqn_seconds": ours, "minidqn_fps": args.frames / ours}
-        line = f"round {round_}: minidqn {ours:6.2f} s ({args.frames / ours:4.0f} frames/s)"
+        ours, ours_learning = time_minidqn(env_id, args.warmup, args.frames, args.seed + round_)
+        row = {"round": round_, "minidqn_seconds": ours_learning, "minidqn_fps": args.frames / ours_learning,
+               "minidqn_whole_seconds": ours, "minidqn_whole_fps": total / ours}
+        line = (f"round {round_}: minidqn {ours_learning:6.2f} s ({args.frames / ours_learning:4.0f} frames/s), "
+                f"whole {ours:6.2f} s ({total / ours:4.0f} frames/s)")
         if has_torch:
-            theirs = time_torch(env_id, args.warmup, args.frames, args.seed + round_)
-            row.update(torch_seconds=theirs, torch_fps=args.frames / theirs, ratio=theirs / ours)
-            line += f"   PyTorch {theirs:6.2f} s ({args.frames / theirs:4.0f} frames/s)   minidqn {theirs / ours:.2f}× as fast"
+            theirs, theirs_learning = time_torch(env_id, args.warmup, args.frames, args.seed + round_)
+            row.update(torch_seconds=theirs_learning, torch_fps=args.frames / theirs_learning,
+                       ratio=theirs_learning / ours_learning, torch_whole_seconds=theirs,
+                       torch_whole_fps=total / theirs, whole_ratio=theirs / ours)
+            line += (f"   PyTorch {theirs_learning:6.2f} s, whole {theirs:6.2f} s   minidqn "
+                     f"{row['ratio']:.2f}× as fast learning, {row['whole_ratio']:.2f}× whole")
         print(line, flush=True)
         rows.append(row)
     return rows

@@ -146,6 +146,7 @@ def test_minatar_speed_times_minidqn_and_says_when_torch_is_missing(monkeypatch,
                         else real_find_spec(name, *args))
     rows = _main("pixels_speed.py")(["--frames", "60", "--warmup", "40", "--rounds", "2"])
     assert [row["round"] for row in rows] == [1, 2] and all(row["minidqn_fps"] > 0 for row in rows)
+    assert all(row["minidqn_whole_seconds"] > row["minidqn_seconds"] for row in rows)  # the warm-up, and set-up
     assert all("torch_fps" not in row for row in rows)
     assert "torch is not installed" in capsys.readouterr().out
 
@@ -155,6 +156,8 @@ def test_minatar_speed_times_the_pytorch_twin_when_torch_is_installed(capsys):
     pytest.importorskip("torch")
     (row,) = _main("pixels_speed.py")(["--frames", "60", "--warmup", "40", "--rounds", "1"])
     assert row["torch_fps"] > 0 and row["ratio"] == pytest.approx(row["torch_seconds"] / row["minidqn_seconds"])
+    assert row["whole_ratio"] == pytest.approx(row["torch_whole_seconds"] / row["minidqn_whole_seconds"])
+    assert row["torch_whole_seconds"] > row["torch_seconds"]
     assert "as fast" in capsys.readouterr().out
 
 
