@@ -70,6 +70,7 @@ def train_sb3(steps: int) -> float:
     import gymnasium as gym
     import torch
     from stable_baselines3 import DQN
+    from stable_baselines3.common.logger import Logger
 
     torch.set_num_threads(1)
     s = SETTING
@@ -80,6 +81,7 @@ def train_sb3(steps: int) -> float:
                 exploration_fraction=s["exploration_steps"] / steps, exploration_final_eps=s["epsilon_end"],
                 max_grad_norm=s["max_grad_norm"], policy_kwargs={"net_arch": list(s["hidden"])}, device="cpu",
                 seed=0, verbose=0)
+    model.set_logger(Logger(folder=None, output_formats=[]))  # its default makes an empty folder in /tmp per run
     start = time.perf_counter()
     model.learn(total_timesteps=steps)
     return time.perf_counter() - start
