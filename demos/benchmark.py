@@ -71,6 +71,7 @@ def compare_sb3(config: DQNConfig, env_id: str, steps: int) -> dict:
     try:
         import torch
         from stable_baselines3 import DQN
+        from stable_baselines3.common.logger import Logger
     except ImportError:
         print("--compare-sb3: stable-baselines3 is not installed (pip install stable-baselines3); skipped")
         return {"skipped": "stable-baselines3 not installed"}
@@ -84,6 +85,7 @@ def compare_sb3(config: DQNConfig, env_id: str, steps: int) -> dict:
                 exploration_fraction=min(1.0, c.exploration_steps / (warm_up + steps)), exploration_initial_eps=c.epsilon_start,
                 exploration_final_eps=c.epsilon_end, max_grad_norm=c.max_grad_norm or 1e9,
                 policy_kwargs={"net_arch": list(c.hidden_sizes)}, device="cpu", seed=0, verbose=0)
+    model.set_logger(Logger(folder=None, output_formats=[]))  # its default makes an empty folder in /tmp per call
     model.learn(total_timesteps=warm_up)
     start = time.perf_counter()
     model.learn(total_timesteps=steps, reset_num_timesteps=False)
