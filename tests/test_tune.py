@@ -8,7 +8,7 @@ from minidqn import DQNConfig
 from minidqn.cli.commands import run
 from minidqn.cli.run_folder import train_new
 from minidqn.cli.run_reading import read_evaluations
-from minidqn.cli.tune import check_seeds, objective, open_study, run_tune_trial
+from minidqn.cli.tune import check_seeds, choose, objective, open_study, run_tune_trial
 from minidqn.experiments.sweep_spec import Trial
 
 optuna = pytest.importorskip("optuna")
@@ -27,7 +27,10 @@ def test_a_study_runs_resumes_and_reports_its_best_on_unseen_seeds(tmp_path, cap
     best = json.loads((out / "best.json").read_text())
     assert best["trial"] == study.best_trial.number and best["params"] == study.best_trial.params
     scores = best["validation"]["iqm_of_objective"]  # the best trial and the preset, again on seed 7
-    assert set(scores) == {"preset", f"trial{study.best_trial.number}"} and best["chosen"] == max(scores, key=scores.get)
+    ties = best["validation"]["iqm_of_tie_break"]
+    assert set(scores) == set(ties) == {"preset", f"trial{study.best_trial.number}"}
+    assert best["validation"]["tie_break"] == "area"
+    assert best["chosen"] == max(scores, key=lambda name: (scores[name], ties[name]))
     assert (out / "validation" / "results.csv").read_text().count("\n") == 3
     assert set(best["config_changes"]) >= {"lr", "n_step", "hidden_sizes"} or best["chosen"] == "preset"
     report = out / f"report-{best['chosen']}"
@@ -122,3 +125,11 @@ def test_a_study_keeps_its_seeds_per_trial(tmp_path):
     open_study(optuna, "t", storage, 0, {"steps": 1000, "objective": "late", "trial_seeds": 2})
     with pytest.raises(ValueError, match="'trial_seeds': 2"):
         open_study(optuna, "t", storage, 0, {"steps": 1000, "objective": "late", "trial_seeds": 1})
+
+
+def test_the_choice_breaks_a_tie_on_the_objective_by_the_other_objective():
+    """Two candidates that both hold CartPole's 500 to the end tie on `late`; the one that got there
+    sooner has the larger area. Equal on both, the preset keeps its place."""
+    assert choose({"preset": (484.26, 430.0), "trial24": (500.0, 420.5), "trial25": (500.0, 441.2)}) == "trial25"
+    assert choose({"preset": (500.0, 441.2), "trial25": (500.0, 441.2)}) == "preset"
+    assert choose({"preset": (480.0, 499.0), "trial3": (481.0, 100.0)}) == "trial3"  # the objective decides first

@@ -15,7 +15,8 @@ in turn, and its value is the worst of theirs, so that a setting that fails one 
 as a failure. The best trial is flattered by its seeds' luck all the same, so the choice is
 made again on seeds the search never used: the `--candidates` best trials and the preset itself
 each train on `--validate-seeds` (10-19 by default), and the one whose objective has the highest
-IQM there is chosen, printed as the changes to the preset and saved to TUNE/best.json. It is
+IQM there is chosen (candidates equal on it, as at a return's ceiling, are told apart by the
+other objective's IQM), printed as the changes to the preset and saved to TUNE/best.json. It is
 then run once more on seeds neither the search nor the choice used (`--report-seeds`, 20-29 by
 default), as a sweep of its own, read with the IQM and its interval: the figures to quote.
 """
@@ -40,6 +41,7 @@ OBJECTIVES = {
     "late": "the mean of the evaluations from 3/4 of the budget on and the final one: solved and held",
     "area": "the mean of every evaluation and the final one (the area under the curve): solved soon and held",
 }
+TIE_BREAK = {"late": "area", "area": "late"}  # the other objective tells apart candidates equal on one
 SEARCH_SEEDS_FROM = 1_000  # trial k trains on seed 1000 + k, apart from the seeds a report uses
 
 
@@ -138,8 +140,11 @@ def run_tune(env_id: str, base: DQNConfig, n_trials: int, steps: int, out: Path,
         if candidates:
             scores = validate(shortlist, base, env_id, steps, kind, out / "validation", workers, address, eval_every,
                               validate_seeds)
-            chosen = max(scores, key=scores.get)
-            found |= {"validation": {"seeds": list(validate_seeds), "iqm_of_objective": scores}}
+            chosen = choose(scores)
+            found |= {"validation": {"seeds": list(validate_seeds),
+                                     "iqm_of_objective": {name: score[0] for name, score in scores.items()},
+                                     "tie_break": TIE_BREAK[kind],
+                                     "iqm_of_tie_break": {name: score[1] for name, score in scores.items()}}}
         else:
             chosen = f"trial{best.number}"
         changes = {"preset": {}, **shortlist}[chosen]
@@ -189,10 +194,25 @@ def top_trials(optuna, study, how_many: int, steps: int) -> dict[str, dict]:
     return {f"trial{t.number}": sample_dqn(optuna.trial.FixedTrial(t.params), steps) for t in best}
 
 
+def choose(scores: dict[str, tuple[float, float]]) -> str:
+    """The candidate whose (IQM of the objective, IQM of the tie-break) is highest: the objective
+    decides, the tie-break only among candidates equal on it (on CartPole every candidate that holds
+    500 to the end scores 500 on `late`, and `area` then prefers the one that got there sooner);
+    among candidates equal on both, the first, so the preset keeps its place.
+
+        >>> choose({"preset": (480.0, 400.0), "trial3": (500.0, 410.0), "trial7": (500.0, 450.0)})
+        'trial7'
+        >>> choose({"preset": (500.0, 450.0), "trial3": (500.0, 450.0)})
+        'preset'
+    """
+    return max(scores, key=scores.get)
+
+
 def validate(shortlist: dict[str, dict], base: DQNConfig, env_id: str, steps: int, kind: str, out: Path,
-             workers: int | None, address: str | None, eval_every: int, seeds: list[int]) -> dict[str, float]:
-    """{candidate: the IQM of its objective over `seeds`}, for the shortlisted trials and the
-    preset itself, each trained on every seed (a sweep in `out`).
+             workers: int | None, address: str | None, eval_every: int,
+             seeds: list[int]) -> dict[str, tuple[float, float]]:
+    """{candidate: (the IQM of its objective, the IQM of the tie-break objective) over `seeds`},
+    for the shortlisted trials and the preset itself, each trained on every seed (a sweep in `out`).
 
     NOTE: the search's best is flattered by the luck of its one seed; ten seeds it never saw pay
     that luck back, and the preset keeps its place unless a trial beats it there."""
@@ -204,9 +224,11 @@ def validate(shortlist: dict[str, dict], base: DQNConfig, env_id: str, steps: in
     scores = {}
     for name in rows:
         folders = [out / "trials" / t.name for t in trials if t.swept["candidate"] == name]
-        values = [objective(f, summary, steps, kind) for f in folders if (summary := finished(f, steps))]
-        scores[name] = round(float(iqm(values)), 2) if values else float("-inf")
-        print(f"  {name}: IQM of the objective {scores[name]} over {len(values)} seeds", flush=True)
+        runs = [(f, summary) for f in folders if (summary := finished(f, steps))]
+        scores[name] = tuple(round(float(iqm([objective(f, summary, steps, of) for f, summary in runs])), 2)
+                             if runs else float("-inf") for of in (kind, TIE_BREAK[kind]))
+        print(f"  {name}: IQM of the objective {scores[name][0]} over {len(runs)} seeds"
+              f" ({TIE_BREAK[kind]}, the tie-break: {scores[name][1]})", flush=True)
     return scores
 
 
