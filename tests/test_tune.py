@@ -8,7 +8,15 @@ from minidqn import DQNConfig
 from minidqn.cli.commands import run
 from minidqn.cli.run_folder import train_new
 from minidqn.cli.run_reading import read_evaluations
-from minidqn.cli.tune import check_seeds, choose, objective, open_study, run_tune_trial
+from minidqn.cli.search_space import sample_dqn
+from minidqn.cli.tune import (
+    check_seeds,
+    choose,
+    objective,
+    open_study,
+    run_tune_trial,
+    top_trials,
+)
 from minidqn.experiments.sweep_spec import Trial
 
 optuna = pytest.importorskip("optuna")
@@ -133,3 +141,32 @@ def test_the_choice_breaks_a_tie_on_the_objective_by_the_other_objective():
     assert choose({"preset": (484.26, 430.0), "trial24": (500.0, 420.5), "trial25": (500.0, 441.2)}) == "trial25"
     assert choose({"preset": (500.0, 441.2), "trial25": (500.0, 441.2)}) == "preset"
     assert choose({"preset": (480.0, 499.0), "trial3": (481.0, 100.0)}) == "trial3"  # the objective decides first
+
+
+def _finished_run(folder, curve, steps=1000):
+    """A run folder as a finished trial leaves it: its evaluations and its final one."""
+    folder.mkdir(parents=True)
+    rows = "".join(f"{step},{mean},0,0\n" for step, mean in curve)
+    (folder / "evaluations.csv").write_text("env_steps,mean_return,predicted_value,discounted_return\n" + rows)
+    (folder / "summary.json").write_text(json.dumps({"env_steps": steps, "final_evaluation": {"mean": 500.0}}))
+
+
+def test_the_shortlist_ranks_trials_equal_on_the_objective_by_the_tie_break(tmp_path):
+    """Three trials at 500 on `late` (two seeds each, worth the worst): trial 1 got there soonest on
+    both seeds, trial 2 soon on one and a little later on the other, trial 0 late on both; the
+    shortlist of two is trials 1 and 2, in that order, not the first two by number."""
+    study = optuna.create_study(direction="maximize")
+    params = {"lr": 1e-3, "lr_decay": True, "batch_size": 64, "buffer_size": 50_000, "gamma": 0.99,
+              "exploration_fraction": 0.1, "epsilon_end": 0.05, "learning_starts_fraction": 0.02, "n_step": 3,
+              "tau": 0.01, "train_freq": 1, "net": "medium", "loss": "huber", "double_dqn": True, "dueling": True}
+    soon, later, late = [(250, 500), (500, 500)], [(250, 10), (500, 500)], [(250, 10), (500, 100)]
+    for number, curves in enumerate([(late, late), (soon, soon), (soon, later)]):
+        study.enqueue_trial(params)
+        trial = study.ask()
+        sample_dqn(trial, 1000)
+        study.tell(trial, 500.0)
+        for j, curve in enumerate(curves):
+            _finished_run(tmp_path / "trials" / f"{number:04d}" / f"seed={1000 + 2 * number + j}", curve)
+    assert list(top_trials(optuna, study, 2, 1000, tmp_path, "late", per_trial=2)) == ["trial1", "trial2"]
+    (tmp_path / "trials" / "0001" / "seed=1002" / "summary.json").unlink()  # a seed's run gone: last among equals
+    assert list(top_trials(optuna, study, 2, 1000, tmp_path, "late", per_trial=2)) == ["trial2", "trial0"]

@@ -136,17 +136,13 @@ def run_tune(env_id: str, base: DQNConfig, n_trials: int, steps: int, out: Path,
         print(f"best: trial {best.number}, objective {best.value:.1f}")
         found = {"trial": best.number, "objective": best.value, "objective_is": OBJECTIVES[kind], "steps": steps,
                  "seeds": trial_seeds(best.number, per_trial), "params": best.params}
-        shortlist = top_trials(optuna, study, candidates or 1, steps)
+        shortlist = top_trials(optuna, study, candidates or 1, steps, out, kind, per_trial)
+        chosen = f"trial{best.number}"
         if candidates:
             scores = validate(shortlist, base, env_id, steps, kind, out / "validation", workers, address, eval_every,
                               validate_seeds)
             chosen = choose(scores)
-            found |= {"validation": {"seeds": list(validate_seeds),
-                                     "iqm_of_objective": {name: score[0] for name, score in scores.items()},
-                                     "tie_break": TIE_BREAK[kind],
-                                     "iqm_of_tie_break": {name: score[1] for name, score in scores.items()}}}
-        else:
-            chosen = f"trial{best.number}"
+            found["validation"] = validation_record(scores, validate_seeds, kind)
         changes = {"preset": {}, **shortlist}[chosen]
         print(f"chosen: {chosen}; as a preset, DQNConfig changes: {changes}")
         write_json(out / "best.json", found | {"chosen": chosen, "config_changes": changes})
@@ -187,11 +183,23 @@ def open_study(optuna, name: str, storage: str, seed: int, terms: dict):
     return study
 
 
-def top_trials(optuna, study, how_many: int, steps: int) -> dict[str, dict]:
-    """{"trialN": its DQNConfig changes} of the study's `how_many` best finished trials."""
+def top_trials(optuna, study, how_many: int, steps: int, out: Path, kind: str = "late",
+               per_trial: int = 1) -> dict[str, dict]:
+    """{"trialN": its DQNConfig changes} of the study's `how_many` best finished trials; trials equal
+    on the objective are ranked, as the choice ranks them, by the tie-break objective (on their worst
+    seed, read from their folders in out/trials)."""
     done = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-    best = sorted(done, key=lambda t: t.value, reverse=True)[:how_many]
+    rank = {t.number: (t.value, search_tie_break(out, t.number, steps, kind, per_trial)) for t in done}
+    best = sorted(done, key=lambda t: rank[t.number], reverse=True)[:how_many]
     return {f"trial{t.number}": sample_dqn(optuna.trial.FixedTrial(t.params), steps) for t in best}
+
+
+def search_tie_break(out: Path, number: int, steps: int, kind: str, per_trial: int = 1) -> float:
+    """Search trial `number`'s worst seed by the tie-break objective (-inf if a seed's run is gone)."""
+    folder = out / "trials" / f"{number:04d}"
+    folders = [folder] if per_trial == 1 else [folder / f"seed={seed}" for seed in trial_seeds(number, per_trial)]
+    values = [objective(f, summary, steps, TIE_BREAK[kind]) for f in folders if (summary := finished(f, steps))]
+    return min(values) if len(values) == len(folders) else float("-inf")
 
 
 def choose(scores: dict[str, tuple[float, float]]) -> str:
@@ -206,6 +214,12 @@ def choose(scores: dict[str, tuple[float, float]]) -> str:
         'preset'
     """
     return max(scores, key=scores.get)
+
+
+def validation_record(scores: dict[str, tuple[float, float]], seeds: list[int], kind: str) -> dict:
+    """best.json's account of the choice: the seeds, and each candidate's two IQMs by name."""
+    return {"seeds": list(seeds), "iqm_of_objective": {name: score[0] for name, score in scores.items()},
+            "tie_break": TIE_BREAK[kind], "iqm_of_tie_break": {name: score[1] for name, score in scores.items()}}
 
 
 def validate(shortlist: dict[str, dict], base: DQNConfig, env_id: str, steps: int, kind: str, out: Path,
