@@ -226,18 +226,23 @@ def validate(shortlist: dict[str, dict], base: DQNConfig, env_id: str, steps: in
              workers: int | None, address: str | None, eval_every: int,
              seeds: list[int]) -> dict[str, tuple[float, float]]:
     """{candidate: (the IQM of its objective, the IQM of the tie-break objective) over `seeds`},
-    for the shortlisted trials and the preset itself, each trained on every seed (a sweep in `out`).
+    for the shortlisted trials and the preset itself, each trained on every seed (a sweep of its
+    own in out/NAME, so that a later shortlist, after more trials, reuses the runs it shares).
 
     NOTE: the search's best is flattered by the luck of its one seed; ten seeds it never saw pay
     that luck back, and the preset keeps its place unless a trial beats it there."""
+    import ray
+
     rows = {"preset": {}, **shortlist}
-    trials = [Trial(f"{name}-seed={s}", env_id, s, {"candidate": name}, dataclasses.replace(base, **changes))
-              for name, changes in rows.items() for s in seeds]
     print(f"choosing among {', '.join(rows)} on seeds {', '.join(map(str, seeds))}:", flush=True)
-    run_sweep(trials, steps, out, workers, address, eval_every)
     scores = {}
+    with ray_session(ray, address, workers):
+        for name, changes in rows.items():
+            config = dataclasses.replace(base, **changes)
+            trials = [Trial(f"seed={s}", env_id, s, {"candidate": name}, config, base=name) for s in seeds]
+            run_sweep(trials, steps, out / name, workers, address, eval_every)
     for name in rows:
-        folders = [out / "trials" / t.name for t in trials if t.swept["candidate"] == name]
+        folders = [out / name / "trials" / f"seed={s}" for s in seeds]
         runs = [(f, summary) for f in folders if (summary := finished(f, steps))]
         scores[name] = tuple(round(float(iqm([objective(f, summary, steps, of) for f, summary in runs])), 2)
                              if runs else float("-inf") for of in (kind, TIE_BREAK[kind]))
