@@ -2,6 +2,7 @@
 
 import csv
 import json
+import os
 import re
 import shutil
 import signal
@@ -386,3 +387,21 @@ def test_the_acrobot_ablation_file_takes_one_part_away_per_row_and_ends_on_the_d
     inert = {"priority_beta_steps", "v_min", "v_max"}  # fields no part of plain DQN reads
     dqn_preset, acrobot = configs["DQN_preset"], preset_for("Acrobot-v1").config
     assert {f for f in acrobot.__dataclass_fields__ if getattr(dqn_preset, f) != getattr(acrobot, f)} <= inert
+
+
+def test_a_lost_worker_stops_the_sweep_in_one_line_and_the_same_command_goes_on(tmp_path, monkeypatch):
+    """A worker process that dies (here it exits at once, as one killed for memory or left without
+    its raylet would) is Ray's failure, not the trial's: the sweep stops with one line instead of
+    failing every trial after it, and the same command then runs them all."""
+    from minidqn.cli import sweep
+
+    args = ["sweep", "CartPole-v1", "--seeds", "0-2", "--steps", "300", "--eval-every", "300", "--eval-episodes", "1",
+            "--set", "learning_starts=100", "--workers", "1", "--out", str(tmp_path / "s")]
+    monkeypatch.setattr(sweep, "run_trial", lambda *args, **kwargs: os._exit(1))
+    with pytest.raises(SystemExit, match=r"^minidqn sweep: Ray lost the worker running trial \S+-seed=\d \(WorkerCrashedError\)"
+                                         r"; the trials that finished are kept: run the same command to go on$"):
+        run(args)
+    monkeypatch.undo()
+    run(args)
+    with open(tmp_path / "s" / "results.csv", newline="") as f:
+        assert [row["status"] for row in csv.DictReader(f)] == ["done"] * 3

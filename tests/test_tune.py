@@ -1,6 +1,7 @@
 """`minidqn tune`: an Optuna study whose trials run on a local Ray, resumed, and its pieces."""
 
 import json
+import os
 
 import pytest
 
@@ -171,3 +172,19 @@ def test_the_shortlist_ranks_trials_equal_on_the_objective_by_the_tie_break(tmp_
     assert list(top_trials(optuna, study, 2, 1000, tmp_path, "late", per_trial=2)) == ["trial1", "trial2"]
     (tmp_path / "trials" / "0001" / "seed=1002" / "summary.json").unlink()  # a seed's run gone: last among equals
     assert list(top_trials(optuna, study, 2, 1000, tmp_path, "late", per_trial=2)) == ["trial2", "trial0"]
+
+
+def test_a_lost_worker_stops_the_search_and_the_study_keeps_what_ended(tmp_path, monkeypatch):
+    """Ray's failure is not a trial's: one search trial is told failed and the search stops, where
+    before every trial after it failed at once and the choice went on with what was left."""
+    from minidqn.cli import tune
+
+    out = tmp_path / "tune"
+    monkeypatch.setattr(tune, "run_tune_trial", lambda *args, **kwargs: os._exit(1))
+    with pytest.raises(SystemExit, match=r"^minidqn tune: Ray lost the worker running search trial \d "
+                                         r"\(WorkerCrashedError\); the study keeps the trials that ended"):
+        run(["tune", "CartPole-v1", "--trials", "6", "--out", str(out), *ARGS])
+    study = optuna.load_study(study_name="minidqn-CartPole-v1", storage=f"sqlite:///{(out / 'study.db').resolve()}")
+    states = [t.state for t in study.trials]
+    assert states.count(optuna.trial.TrialState.FAIL) == 1 and optuna.trial.TrialState.COMPLETE not in states
+    assert not (out / "best.json").exists() and not ray.is_initialized()

@@ -130,6 +130,17 @@ def ray_session(ray, address: str | None, workers: int | None) -> Iterator[None]
             ray.shutdown()
 
 
+class WorkerLost(OSError):
+    """Ray lost a worker process or its node (killed, out of memory, its raylet gone): a failure
+    of the machine, not of the trial, so the sweep or search stops instead of failing every trial
+    after it; what finished is kept, and the same command goes on."""
+
+
+def lost_worker(ray, error: Exception) -> bool:
+    """Whether `error` is Ray's own failure, not one raised by the trial's code (a RayTaskError)."""
+    return isinstance(error, ray.exceptions.RayError) and not isinstance(error, ray.exceptions.RayTaskError)
+
+
 def _run_on_ray(ray, todo: list[Trial], measure: tuple, out: Path, results: dict) -> dict:
     """Submit the trials, print a progress line as they end; {trial name: error} of those that failed.
     `measure`: run_trial's steps, eval_every, eval_episodes and target."""
@@ -149,6 +160,9 @@ def _run_on_ray(ray, todo: list[Trial], measure: tuple, out: Path, results: dict
             try:
                 results[trial.name] = ray.get(ref)
             except Exception as error:  # noqa: BLE001  (a trial's failure is recorded, the sweep goes on)
+                if lost_worker(ray, error):
+                    raise WorkerLost(f"Ray lost the worker running trial {trial.name} ({type(error).__name__}); "
+                                     "the trials that finished are kept: run the same command to go on") from None
                 errors[trial.name] = str(getattr(error, "cause", None) or error).strip().splitlines()[-1]
         elapsed, running = time.perf_counter() - start, min(len(pending), cpus)
         eta = f", about {elapsed / ended * len(pending):.0f} s left" if ended else ""  # at the pace so far

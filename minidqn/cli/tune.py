@@ -33,7 +33,7 @@ from minidqn.cli.folder_lock import FolderLock
 from minidqn.cli.run_files import write_json
 from minidqn.cli.run_reading import read_evaluations
 from minidqn.cli.search_space import sample_dqn
-from minidqn.cli.sweep import finished, ray_session, run_sweep
+from minidqn.cli.sweep import WorkerLost, finished, lost_worker, ray_session, run_sweep
 from minidqn.experiments.sweep_spec import Trial
 from minidqn.stats import iqm
 
@@ -277,8 +277,12 @@ def _search(ray, optuna, study, storage: str, env_id: str, base: DQNConfig, n_tr
             state, value = ray.get(ready[0])
             study.tell(proposal, value if state == "done" else None,
                        state=optuna.trial.TrialState.COMPLETE if state == "done" else optuna.trial.TrialState.PRUNED)
-        except Exception:  # noqa: BLE001  (a failed trial is told as failed; the search goes on)
+        except Exception as error:  # noqa: BLE001  (a failed trial is told as failed; the search goes on)
             study.tell(proposal, state=optuna.trial.TrialState.FAIL)
+            if lost_worker(ray, error):  # not the trial's fault: stop rather than fail every trial after it
+                raise WorkerLost(f"Ray lost the worker running search trial {proposal.number} "
+                                 f"({type(error).__name__}); the study keeps the trials that ended: run the same "
+                                 "command to go on") from None
         ended += 1
         done = [t.value for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))]
         print(f"trial {proposal.number} {study.trials[proposal.number].state.name.lower()}; {ended}/{n_trials} ended"
