@@ -533,9 +533,10 @@ def terminations(folder: Path) -> tuple[int, int]:
 
 def test_a_wrapped_training_env_is_recorded_and_wrapped_again_on_resume(tmp_path):
     """With a time limit of 10 steps most random CartPole episodes are cut off: stored as cut off
-    (not terminal) without the wrapper, as terminal with it, and still so after resume."""
+    (not terminal) without the wrapper, as terminal with it, and still so after resume. (ε stays
+    1: random actions whatever the preset's schedule.)"""
     args = ["CartPole-v1", "--steps", "400", "--max-episode-steps", "10", "--n-step", "1", "--learning-starts", "100",
-            "--eval-every", "200", "--checkpoint-every", "100", "--verbose", "0"]
+            "--epsilon-end", "1", "--eval-every", "200", "--checkpoint-every", "100", "--verbose", "0"]
     run(["train", *args, "--out", str(tmp_path / "plain")])
     run(["train", *args, "--out", str(tmp_path / "wrapped"), "--wrap", "truncation-as-termination"])
     stored, episodes = terminations(tmp_path / "plain")
