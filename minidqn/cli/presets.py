@@ -39,14 +39,18 @@ class Preset:
     def for_budget(self, steps: int, given: set[str] = frozenset()) -> tuple[DQNConfig, list[str]]:
         """The config for a budget of `steps` env steps: each `spread` field not in `given` (set by
         the user) rescaled in proportion, so that a schedule spread over the preset's budget is
-        spread over the new one; and a line per change, to say so.
+        spread over the new one; and a line per change, to say so. A field at 0 (learning from the
+        first step) stays 0.
 
         >>> config, changes = preset_for("LunarLander-v3").for_budget(20_000)
         >>> config.exploration_steps, changes
         (7385, ['exploration_steps 36,923 -> 7,385', 'learning_starts 10,000 -> 2,000'])
+        >>> config, changes = preset_for("CartPole-v1").for_budget(3_000)
+        >>> config.learning_starts, [line for line in changes if line.startswith("learning_starts")]
+        (0, [])
         """
         changes = {name: max(1, round(getattr(self.config, name) * steps / self.steps))
-                   for name in self.spread if name not in given and steps != self.steps}
+                   for name in self.spread if name not in given and steps != self.steps and getattr(self.config, name)}
         lines = [f"{name} {getattr(self.config, name):,} -> {value:,}" for name, value in changes.items()]
         return replace(self.config, **changes), lines
 
