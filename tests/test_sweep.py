@@ -6,9 +6,12 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -204,21 +207,38 @@ def test_a_failing_trial_is_recorded_and_the_rest_go_on(finished_sweep, tmp_path
 
 
 def test_a_sweep_runs_on_a_cluster_given_by_its_address(tmp_path):
-    """A Ray head started apart from the sweep, as on a cluster's first machine; the sweep joins it
-    with --address auto, and leaves it running; the test stops it."""
-    ray_cli = [sys.executable, "-m", "ray.scripts.scripts"]
-    started = subprocess.run([*ray_cli, "start", "--head", "--num-cpus=2", "--include-dashboard=false"],
-                             capture_output=True, text=True, timeout=120, check=False)
+    """A Ray head started apart from the sweep, as on a cluster's first machine. Without --address
+    a sweep still starts a Ray of its own (Ray left to itself joins the one Ray it finds running
+    here, and then refuses --workers); with the head's address it joins it, and leaves it running.
+    The test ends that head alone, and puts back the record of the last `ray start` (`ray stop`
+    would end every Ray on the machine, a study running beside the tests included)."""
+    record = Path(tempfile.gettempdir()) / "ray" / "ray_current_cluster"
+    before = record.read_text() if record.exists() else None
+    with socket.socket() as free:  # a free port for the head
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    head = subprocess.Popen([sys.executable, "-m", "ray.scripts.scripts", "start", "--head", "--num-cpus=2",
+                             "--include-dashboard=false", f"--port={port}", "--block"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        assert started.returncode == 0, started.stderr
-        run(["sweep", "CartPole-v1", "--seeds", "0-1", "--out", str(tmp_path / "far"), "--address", "auto", *TINY])
-        with open(tmp_path / "far" / "results.csv", newline="") as f:
-            assert [r["status"] for r in csv.DictReader(f)] == ["done", "done"]
-        assert not ray.is_initialized()
-        assert subprocess.run(["pgrep", "-f", "raylet"], capture_output=True, check=False).stdout  # the head still runs
+        deadline = time.monotonic() + 120
+        while not (record.exists() and record.read_text().strip().endswith(f":{port}")):  # until it is up
+            assert time.monotonic() < deadline and head.poll() is None, "the Ray head did not start"
+            time.sleep(0.2)
+        address = record.read_text().strip()  # HOST:PORT, HOST the machine's own address
+        run(["sweep", "CartPole-v1", "--seeds", "0", "--out", str(tmp_path / "here"), *TINY])
+        run(["sweep", "CartPole-v1", "--seeds", "0-1", "--out", str(tmp_path / "far"), "--address", address, *TINY])
+        for out, runs in (("here", 1), ("far", 2)):
+            with open(tmp_path / out / "results.csv", newline="") as f:
+                assert [r["status"] for r in csv.DictReader(f)] == ["done"] * runs
+        assert not ray.is_initialized() and head.poll() is None  # the head still runs
     finally:
-        subprocess.run([*ray_cli, "stop", "--force"], capture_output=True, timeout=120, check=False)
-
+        end_sessions([head.pid])
+        head.wait(timeout=30)
+        if before is None:
+            record.unlink(missing_ok=True)
+        else:
+            record.write_text(before)
 
 
 def test_a_sweep_killed_twice_and_resumed_ends_as_an_uninterrupted_one(tmp_path):
@@ -228,10 +248,11 @@ def test_a_sweep_killed_twice_and_resumed_ends_as_an_uninterrupted_one(tmp_path)
             "--eval-episodes", "2", "--set", "learning_starts=100", "--workers", "1"]
     whole = tmp_path / "whole"
     run(["sweep", "CartPole-v1", "--out", str(whole), *args])
-    killed = tmp_path / "killed"
+    killed, drivers = tmp_path / "killed", []
     for kill in range(2):
         driver = subprocess.Popen([sys.executable, "-m", "minidqn", "sweep", "CartPole-v1", "--out", str(killed), *args],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        drivers.append(driver.pid)
         deadline = time.monotonic() + 120
         while len(list(killed.glob("trials/*/agent.npz"))) < 1 + 2 * kill:  # a checkpoint of a new trial
             assert time.monotonic() < deadline and driver.poll() is None
@@ -239,7 +260,7 @@ def test_a_sweep_killed_twice_and_resumed_ends_as_an_uninterrupted_one(tmp_path)
         driver.send_signal(signal.SIGKILL)
         driver.wait(timeout=30)
     run(["sweep", "CartPole-v1", "--out", str(killed), *args])  # at once: a killed worker may still hold a trial
-    wait_for_ray_to_end()
+    end_sessions(drivers)
     columns = ["trial", "seed", "lr", "learning_starts", "status", "env_steps", "final_return", "steps_to_solve"]
     rows = {}
     for out in (killed, whole):
@@ -248,12 +269,17 @@ def test_a_sweep_killed_twice_and_resumed_ends_as_an_uninterrupted_one(tmp_path)
     assert rows["killed"] == rows["whole"] and {r[4] for r in rows["whole"]} == {"done"}
 
 
-def wait_for_ray_to_end(seconds: float = 150) -> None:
-    """A driver killed with SIGKILL leaves its Ray processes to notice and exit on their own."""
+def end_sessions(sessions: list[int], seconds: float = 60) -> None:
+    """End every process of these sessions: a Ray head a test started in a session of its own, or
+    the Ray a SIGKILLed driver left behind (its GCS, raylet and workers), which would notice and
+    exit on its own in about a minute. No other Ray on the machine is touched."""
+    for session in sessions:
+        subprocess.run(["pkill", "-KILL", "-s", str(session)], capture_output=True, check=False)
     deadline = time.monotonic() + seconds
-    while subprocess.run(["pgrep", "-f", "raylet|ray::"], capture_output=True, check=False).stdout:
-        assert time.monotonic() < deadline, "Ray's processes outlived their killed driver"
-        time.sleep(0.5)
+    while any(subprocess.run(["pgrep", "-s", str(session), "-r", "R,S,D,T"], capture_output=True, check=False).stdout
+              for session in sessions):  # -r: running or asleep, not a zombie waiting for its parent
+        assert time.monotonic() < deadline, "a test's Ray processes outlived it"
+        time.sleep(0.2)
 
 
 def test_a_trial_stopped_by_ctrl_c_is_an_error_and_goes_on_from_its_checkpoint_next_time(tmp_path, ctrl_c_at_episode_5):
@@ -271,7 +297,10 @@ def test_a_trial_stopped_by_ctrl_c_is_an_error_and_goes_on_from_its_checkpoint_n
 
 
 def test_no_ray_process_is_left_behind():
-    assert subprocess.run(["pgrep", "-f", "raylet"], capture_output=True, check=False).stdout == b""
+    """None in this session: the Rays the tests start here (a Ray running beside them, in a session
+    of its own, is not theirs to end)."""
+    ours = ["pgrep", "-s", str(os.getsid(0)), "-r", "R,S,D,T", "-f", "raylet|gcs_server"]
+    assert subprocess.run(ours, capture_output=True, check=False).stdout == b""
 
 
 def test_a_configuration_is_read_with_its_iqm_and_what_solved():
