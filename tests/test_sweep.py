@@ -208,8 +208,8 @@ def test_a_failing_trial_is_recorded_and_the_rest_go_on(finished_sweep, tmp_path
 
 def test_a_sweep_runs_on_a_cluster_given_by_its_address(tmp_path):
     """A Ray head started apart from the sweep, as on a cluster's first machine. Without --address
-    a sweep still starts a Ray of its own (Ray left to itself joins the one Ray it finds running
-    here, and then refuses --workers); with the head's address it joins it, and leaves it running.
+    a sweep still starts a Ray of its own (Ray left to itself may join the head `ray start` began,
+    and then refuses --workers); with the head's address it joins it, and leaves it running.
     The test ends that head alone, and puts back the record of the last `ray start` (`ray stop`
     would end every Ray on the machine, a study running beside the tests included)."""
     record = Path(tempfile.gettempdir()) / "ray" / "ray_current_cluster"

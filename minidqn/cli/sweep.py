@@ -119,9 +119,9 @@ def run_sweep(trials: list[Trial], steps: int, out: Path, workers: int | None = 
 def ray_session(ray, address: str | None, workers: int | None) -> Iterator[None]:
     """Ray, for the `with` block: the cluster at `address`, or one started here with `workers` CPUs
     (default: every core); shut down at the end if it was started here. Without an address it is
-    always a new one ("local"): left to itself, Ray joins the one named by RAY_ADDRESS, or the one
-    it finds running on this machine (another sweep's, a study's, a `ray start`), and then refuses
-    `workers` ("num_cpus must not be provided")."""
+    always a new one ("local"): left to itself, Ray joins the cluster RAY_ADDRESS names or the last
+    one `ray start` began on this machine, as its documentation says, and then refuses `workers`
+    ("num_cpus and num_gpus must not be provided")."""
     started_here = not ray.is_initialized()
     if started_here:
         ray.init(address=address or "local", num_cpus=None if address else workers, include_dashboard=False,
