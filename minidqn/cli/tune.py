@@ -139,8 +139,8 @@ def run_tune(env_id: str, base: DQNConfig, n_trials: int, steps: int, out: Path,
         shortlist = top_trials(optuna, study, candidates or 1, steps, out, kind, per_trial)
         chosen = f"trial{best.number}"
         if candidates:
-            scores = validate(shortlist, base, env_id, steps, kind, out / "validation", workers, address, eval_every,
-                              validate_seeds)
+            scores = validate(ray, shortlist, base, env_id, steps, kind, out / "validation", workers, address,
+                              eval_every, validate_seeds)
             chosen = choose(scores)
             found["validation"] = validation_record(scores, validate_seeds, kind)
         changes = {"preset": {}, **shortlist}[chosen]
@@ -222,7 +222,7 @@ def validation_record(scores: dict[str, tuple[float, float]], seeds: list[int], 
             "tie_break": TIE_BREAK[kind], "iqm_of_tie_break": {name: score[1] for name, score in scores.items()}}
 
 
-def validate(shortlist: dict[str, dict], base: DQNConfig, env_id: str, steps: int, kind: str, out: Path,
+def validate(ray, shortlist: dict[str, dict], base: DQNConfig, env_id: str, steps: int, kind: str, out: Path,
              workers: int | None, address: str | None, eval_every: int,
              seeds: list[int]) -> dict[str, tuple[float, float]]:
     """{candidate: (the IQM of its objective, the IQM of the tie-break objective) over `seeds`},
@@ -231,8 +231,6 @@ def validate(shortlist: dict[str, dict], base: DQNConfig, env_id: str, steps: in
 
     NOTE: the search's best is flattered by the luck of its one seed; ten seeds it never saw pay
     that luck back, and the preset keeps its place unless a trial beats it there."""
-    import ray
-
     rows = {"preset": {}, **shortlist}
     print(f"choosing among {', '.join(rows)} on seeds {', '.join(map(str, seeds))}:", flush=True)
     scores = {}
