@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     for trial, result in zip(trials, results):
         if result["status"] == "done":
             rows_read = np.array(read_evaluations(args.out / "trials" / trial.name))
-            evaluations.setdefault(configuration(trial).replace("_", " "), []).append(rows_read)
+            evaluations.setdefault(configuration(trial), []).append(rows_read)
     points = min(len(e) for runs in evaluations.values() for e in runs)  # the last may be missing
     steps = next(iter(evaluations.values()))[0][:points, 0]  # each at the end of an episode: about every K steps
     curves = {name: [e[:points, 1] for e in runs] for name, runs in evaluations.items()}

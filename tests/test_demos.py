@@ -118,7 +118,7 @@ def test_ablation_demo_runs_its_rows_as_a_sweep_and_draws_them(tmp_path, monkeyp
     monkeypatch.setenv("MPLBACKEND", "Agg")
     table = _main("ablation.py")(["--rows", "plain", "trunc = term", "--seeds", "0-1", "--steps", "1200",
                                   "--eval-every", "600", "--workers", "2", "--out", str(tmp_path)])
-    assert [row["configuration"] for row in table] == ["plain", "trunc_=_term"]
+    assert [row["configuration"] for row in table] == ["plain", "trunc = term"]
     assert all(row["finished"] == 2 and 0 <= row["held"] <= 2 for row in table)
     wrapped = json.loads((tmp_path / "trials" / "trunc_=_term-seed=0" / "run.json").read_text())
     assert wrapped["wrap"] == ["truncation-as-termination"] and wrapped["config"]["n_step"] == 3

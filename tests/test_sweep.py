@@ -83,6 +83,8 @@ def test_a_sweep_file_names_rows_like_an_ablation(tmp_path):
     assert [t.name for t in trials] == ["no_target_network-lr=0.001-seed=0", "no_target_network-lr=0.001-seed=1",
                                         "defaults-lr=0.001-seed=0", "defaults-lr=0.001-seed=1"]
     assert trials[0].config.tau == 1.0 and trials[2].config.tau == DQNConfig().tau
+    # tables call a row by its name as written, folders by one without spaces
+    assert [configuration(t) for t in trials[::2]] == ["no target network, lr=0.001", "defaults, lr=0.001"]
     path.write_text('env_id = "CartPole-v1"\nsteeps = 3\n')
     with pytest.raises(ValueError, match="steeps"):
         read_sweep_file(path)
@@ -106,7 +108,7 @@ def test_the_ablation_file_reads_into_its_rows_on_ten_seeds():
     assert (plain.config.double_dqn, plain.config.dueling, plain.config.n_step) == (False, False, 1)
     assert next(t for t in trials if configuration(t) == "defaults").config == DQNConfig()
     wrapped = [t for t in trials if t.wrap]
-    assert {configuration(t) for t in wrapped} == {"trunc_=_term"} and len(wrapped) == 10
+    assert {configuration(t) for t in wrapped} == {"trunc = term"} and len(wrapped) == 10
     assert wrapped[0].wrap == ("truncation-as-termination",) and wrapped[0].config == DQNConfig()
 
 
@@ -132,6 +134,17 @@ def test_a_bad_row_of_a_sweep_file_is_named(tmp_path, row, message):
     path.write_text(f'env_id = "CartPole-v1"\n[[rows]]\n{row}\n')
     with pytest.raises(ValueError, match=re.escape(message)):
         read_sweep_file(path)
+
+
+@pytest.mark.parametrize("names", [("a b", "a_b"), ("left/right", "left right"), ("twice", "twice")])
+def test_rows_that_would_share_a_run_folder_stop_the_sweep_before_anything_is_written(tmp_path, names):
+    """Else the second row would find the first's runs in its folder and report them as its own."""
+    path = tmp_path / "rows.toml"
+    path.write_text('env_id = "CartPole-v1"\nsteps = 300\n' + "".join(
+        f'[[rows]]\nname = "{name}"\nset = {{lr = {lr}}}\n' for name, lr in zip(names, (1e-3, 2e-3))))
+    with pytest.raises(SystemExit, match=f"rows '{names[0]}' and '{names[1]}' would share the run folder "):
+        run(["sweep", str(path), "--out", str(tmp_path / "sweep")])
+    assert not (tmp_path / "sweep").exists()
 
 
 def test_a_misspelt_key_stops_the_sweep_before_anything_is_written(tmp_path):
@@ -174,7 +187,7 @@ def test_a_sweep_runs_every_trial_into_a_run_folder_and_reads_them(finished_swee
             returns = [float(e["episode_return"]) for e in csv.DictReader(f)]
         assert float(r["training_return"]) == pytest.approx(np.mean(returns[-100:]), abs=1e-4)
     summary = (out / "summary.md").read_text()
-    assert summary.count("| lr=0.001-learning_starts=100 | 2 of 2 |") == 2 and "IQM" in summary  # final, training
+    assert summary.count("| lr=0.001, learning_starts=100 | 2 of 2 |") == 2 and "IQM" in summary  # final, training
     assert (out / "learning_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -202,7 +215,7 @@ def test_a_failing_trial_is_recorded_and_the_rest_go_on(finished_sweep, tmp_path
         saved = {r["trial"]: r for r in csv.DictReader(f)}
     assert saved[broken.name]["status"] == "failed" and "not a readable DQNAgent checkpoint" in saved[broken.name]["error"]
     assert sum(r["status"] == "done" for r in saved.values()) == 3
-    assert "| lr=0.002-learning_starts=100 | 1 of 2 |" in (out / "summary.md").read_text()
+    assert "| lr=0.002, learning_starts=100 | 1 of 2 |" in (out / "summary.md").read_text()
 
 
 
@@ -375,7 +388,7 @@ def _ablation(file: str) -> tuple:
 def test_the_rainbow_ablation_file_takes_one_part_away_per_row():
     base, trials, configs = _ablation("rainbow_ablation_cartpole.toml")
     assert len(trials) == 80 and configs["rainbow"] == base and base.distribution == "categorical" and base.noisy
-    assert configs["without_C51"].distribution is None and configs["without_noisy"].noisy is False
+    assert configs["without C51"].distribution is None and configs["without noisy"].noisy is False
     dqn = configs["DQN"]
     assert (dqn.distribution, dqn.noisy, dqn.prioritized_replay, dqn.n_step, dqn.double_dqn, dqn.dueling) == (
         None, False, False, 1, False, False)
@@ -397,7 +410,7 @@ def test_the_minatar_ablation_file_follows_the_papers_protocol_and_ends_on_the_d
             assert len(changed) == 1, (name, changed)
     assert configs["DQN"].lr == 2.5e-4 and configs["DQN"].train_freq == 4 and configs["DQN"].distribution is None
     inert = {"priority_beta_steps", "v_min", "v_max"}  # fields no part of plain DQN reads
-    preset = configs["DQN_preset"]
+    preset = configs["DQN preset"]
     assert {f for f in MINATAR.__dataclass_fields__ if getattr(preset, f) != getattr(MINATAR, f)} <= inert
 
 
@@ -414,7 +427,7 @@ def test_the_acrobot_ablation_file_takes_one_part_away_per_row_and_ends_on_the_d
             assert len({f for f in rainbow.__dataclass_fields__ if getattr(config, f) != getattr(rainbow, f)}) == 1, name
     assert [getattr(configs["DQN"], f) for f in parts] == [None, False, False, 1, False, False]
     inert = {"priority_beta_steps", "v_min", "v_max"}  # fields no part of plain DQN reads
-    dqn_preset, acrobot = configs["DQN_preset"], preset_for("Acrobot-v1").config
+    dqn_preset, acrobot = configs["DQN preset"], preset_for("Acrobot-v1").config
     assert {f for f in acrobot.__dataclass_fields__ if getattr(dqn_preset, f) != getattr(acrobot, f)} <= inert
 
 

@@ -49,6 +49,7 @@ class Trial:
     config: DQNConfig = field(hash=False)  # the preset with the swept fields set
     wrap: tuple = ()  # wrappers of the training env, by name (minidqn.training.wrappers)
     base: str = "the preset"  # what the trial is called where nothing is swept: what it starts from
+    label: str = ""  # what tables call its configuration: its row's name as written, and the values swept beside it
 
 
 class Row(typing.NamedTuple):
@@ -60,10 +61,9 @@ class Row(typing.NamedTuple):
 
 
 def configuration(trial: Trial) -> str:
-    """What a trial's configuration is called: its name without the seed (its `base`, such as "the
-    preset", if nothing is swept), so that the seeds of one configuration group together."""
-    label = trial.name.rsplit("seed=", 1)[0].rstrip("-")
-    return label or trial.base
+    """What a trial's configuration is called: its label, the same for all its seeds so that they
+    group together (its `base`, such as "the preset", if nothing is swept)."""
+    return trial.label or trial.base
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -136,12 +136,30 @@ def sweep_trials(env_id: str, base: DQNConfig, seeds: list[int], sets: list[tupl
                 config = dataclasses.replace(base, **swept)
             except (TypeError, ValueError) as error:
                 raise ValueError(f"the trial {row_name or swept} cannot run: {error}") from None
-            label = "-".join([*([row_name.replace(" ", "_")] if row_name else []),
-                              *(f"{key}={_text(value)}" for key, value in swept.items() if key not in row)])
+            values_swept = [f"{key}={_text(value)}" for key, value in swept.items() if key not in row]
+            label = ", ".join([*([row_name] if row_name else []), *values_swept])
+            folder = "-".join([*([_folder_part(row_name)] if row_name else []), *values_swept])
             for seed in seeds:
-                name = f"{label}-seed={seed}" if label else f"seed={seed}"
-                trials.append(Trial(name, env_id, seed, swept, config, tuple(wrap), base_name))
+                name = f"{folder}-seed={seed}" if folder else f"seed={seed}"
+                trials.append(Trial(name, env_id, seed, swept, config, tuple(wrap), base_name, label))
+    check_folders_apart(trials)
     return trials
+
+
+def _folder_part(row_name: str) -> str:
+    """A row's name as part of a folder's name: spaces and path separators as underscores."""
+    return row_name.replace(" ", "_").replace("/", "_").replace("\\", "_")
+
+
+def check_folders_apart(trials: list[Trial]) -> None:
+    """ValueError if two trials would share a run folder (rows named "a b" and "a_b", or one name
+    twice): the second would find the first's run there and take it for its own."""
+    seen = {}
+    for trial in trials:
+        other = seen.setdefault(trial.name, trial)
+        if other is not trial:
+            raise ValueError(f"rows {other.label or other.base!r} and {trial.label or trial.base!r} would share the "
+                             f"run folder {trial.name}: give them names apart (a folder's name has underscores for spaces and slashes)")
 
 
 def read_sweep_file(path: Path) -> dict:
