@@ -431,6 +431,23 @@ def test_the_acrobot_ablation_file_takes_one_part_away_per_row_and_ends_on_the_d
     assert {f for f in acrobot.__dataclass_fields__ if getattr(dqn_preset, f) != getattr(acrobot, f)} <= inert
 
 
+def test_the_lunarlander_file_tries_each_change_on_the_dqn_preset_and_ends_on_the_preset():
+    from minidqn.cli.presets import preset_for
+
+    _, trials, configs = _ablation("lunarlander_beyond_dqn.toml")
+    assert len(trials) == 10 * 10 and {t.seed for t in trials} == set(range(10, 20))  # the choice's seeds
+    preset, dqn = preset_for("LunarLander-v3").config, configs["the DQN preset"]
+    assert configs["QR-DQN, double (the preset)"] == preset and preset.distribution == "quantile"
+
+    def changed(config, base) -> set:
+        return {f for f in base.__dataclass_fields__ if getattr(config, f) != getattr(base, f)}
+
+    assert changed(dqn, preset) == {"distribution", "double_dqn"} and dqn.distribution is None
+    assert changed(configs["QR-DQN"], dqn) == {"distribution"} and changed(configs["double"], dqn) == {"double_dqn"}
+    assert changed(configs["batch 128"], dqn) == {"batch_size"} and changed(configs["C51"], dqn) == {
+        "distribution", "v_min", "v_max"}
+
+
 def test_a_lost_worker_stops_the_sweep_in_one_line_and_the_same_command_goes_on(tmp_path, monkeypatch):
     """A worker process that dies (here it exits at once, as one killed for memory or left without
     its raylet would) is Ray's failure, not the trial's: the sweep stops with one line instead of
