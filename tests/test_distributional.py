@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from minidqn.distributional import (
+    QuantileHuberLoss,
     categorical_loss,
     categorical_projection,
     categorical_support,
@@ -120,6 +121,27 @@ def test_the_quantile_huber_gradient_matches_finite_differences(kappa, weighted)
                                  quantiles)
     assert relative_error(grad, numeric) < 1e-6
     assert loss == pytest.approx(np.mean((weights if weighted else 1.0) * per_sample))
+
+
+def test_the_loss_that_keeps_its_arrays_gives_the_plain_functions_numbers_to_the_last_bit():
+    """The agent's QuantileHuberLoss against quantile_huber_loss: in float32 and float64, with
+    and without weights, errors on both sides of ±κ, and a batch of another shape in between
+    (its arrays made again), each call with one object that keeps them."""
+    rng = np.random.default_rng(7)
+    kept = QuantileHuberLoss()
+    for dtype, (B, A, N, targets_n), weighted, kappa in [
+            (np.float32, (64, 4, 51, 51), False, 1.0), (np.float32, (64, 4, 51, 51), True, 1.0),
+            (np.float64, (5, 3, 8, 6), True, 0.5), (np.float32, (64, 4, 51, 51), True, 2.0)]:
+        quantiles = rng.normal(0, 3, size=(B, A, N)).astype(dtype)
+        actions = rng.integers(0, A, B)
+        targets = rng.normal(0, 3, size=(B, targets_n)).astype(dtype)
+        weights = rng.uniform(0.2, 1.0, B) if weighted else None
+        plain = quantile_huber_loss(quantiles, actions, targets, kappa, weights)
+        loss, grad, per_sample = kept(quantiles, actions, targets, kappa, weights)
+        assert loss == plain[0] and grad.dtype == plain[1].dtype == dtype
+        assert np.array_equal(grad, plain[1]) and np.array_equal(per_sample, plain[2])
+    with pytest.raises(ValueError, match="kappa"):
+        kept(np.zeros((2, 2, 3)), np.zeros(2, int), np.zeros((2, 3)), kappa=0.0)
 
 
 def test_quantile_regression_finds_the_quantiles_of_its_targets():

@@ -24,11 +24,11 @@ import numpy as np
 
 from minidqn.agents.config import DQNConfig
 from minidqn.distributional import (
+    QuantileHuberLoss,
     categorical_loss,
     categorical_projection,
     categorical_support,
     log_softmax,
-    quantile_huber_loss,
     quantile_targets,
 )
 from minidqn.nn.losses import huber_loss, mse_loss
@@ -94,6 +94,7 @@ class QuantileHead:
 
     def __init__(self, config: DQNConfig):
         self.atoms, self.kappa = config.num_atoms, config.huber_delta
+        self.quantile_huber_loss = QuantileHuberLoss()  # quantile_huber_loss, its arrays kept between steps
 
     def q_values(self, outputs: np.ndarray) -> np.ndarray:
         """Q(s, a) = (1/N) Σᵢ θᵢ(s, a): (B, A)."""
@@ -108,7 +109,7 @@ class QuantileHead:
     def loss(self, outputs: np.ndarray, actions: np.ndarray, target: np.ndarray, weights) -> tuple:
         """(L, dL/d(outputs): (B, A·N), Q(s, a): (B,), the quantile Huber loss of each transition: (B,))."""
         quantiles = outputs.reshape(len(outputs), -1, self.atoms)  # (B, A, N)
-        loss, grad, per_sample = quantile_huber_loss(quantiles, actions, target, self.kappa, weights)
+        loss, grad, per_sample = self.quantile_huber_loss(quantiles, actions, target, self.kappa, weights)
         q_taken = quantiles[np.arange(len(actions)), actions].mean(axis=1)
         return loss, grad.reshape(outputs.shape).astype(outputs.dtype, copy=False), q_taken, per_sample
 
