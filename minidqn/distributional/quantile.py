@@ -35,6 +35,16 @@ def quantile_targets(next_quantiles: np.ndarray, rewards: np.ndarray, discounts:
     return rewards[:, None] + discounts[:, None] * next_quantiles
 
 
+def _check(quantiles: np.ndarray, actions: np.ndarray, targets: np.ndarray, kappa: float) -> None:
+    """ValueError unless quantiles (B, A, N), actions (B,) and targets (B, N′) fit and κ > 0."""
+    B, A, N = quantiles.shape
+    if actions.shape != (B,) or targets.ndim != 2 or targets.shape[0] != B:
+        raise ValueError(f"expected actions ({B},) and targets ({B}, N′) for quantiles {(B, A, N)}; "
+                         f"got {actions.shape} and {targets.shape}")
+    if kappa <= 0:
+        raise ValueError(f"kappa must be > 0, got {kappa}")
+
+
 def quantile_huber_loss(quantiles: np.ndarray, actions: np.ndarray, targets: np.ndarray, kappa: float = 1.0,
                         weights: np.ndarray | None = None) -> tuple[float, np.ndarray, np.ndarray]:
     """The quantile Huber loss of the taken action's quantiles against the target quantiles.
@@ -56,12 +66,8 @@ def quantile_huber_loss(quantiles: np.ndarray, actions: np.ndarray, targets: np.
     gradient is continuous.) Returns (L, dL/dθ: (B, A, N), ℓ: (B,)); ℓ is a transition's
     priority for prioritized replay.
     """
-    B, A, N = quantiles.shape
-    if actions.shape != (B,) or targets.ndim != 2 or targets.shape[0] != B:
-        raise ValueError(f"expected actions ({B},) and targets ({B}, N′) for quantiles {(B, A, N)}; "
-                         f"got {actions.shape} and {targets.shape}")
-    if kappa <= 0:
-        raise ValueError(f"kappa must be > 0, got {kappa}")
+    _check(quantiles, actions, targets, kappa)
+    B, _, N = quantiles.shape
     rows = np.arange(B)
     taken = quantiles[rows, actions]  # θ_bi: (B, N)
     u = targets[:, None, :] - taken[:, :, None]  # u_bij = T θ_bj − θ_bi: (B, N, N′)
@@ -94,33 +100,33 @@ class QuantileHuberLoss:
     def _buffers(self, shape: tuple, dtype) -> None:
         if self.shape != (shape, dtype):
             self.shape = (shape, dtype)
-            self.u, self.below, self.asymmetry, self.abs_u, self.inside, self.h, self.h_prime, self.product = (
-                np.empty(shape, bool if name == "below" else dtype) for name in (
-                    "u", "below", "asymmetry", "abs_u", "inside", "h", "h_prime", "product"))
+            self.u, self.asymmetry, self.abs_u, self.inside, self.h, self.h_prime, self.product = (
+                np.empty(shape, dtype) for _ in range(7))
+            self.below = np.empty(shape, bool)
+            self.tau = quantile_midpoints(shape[1]).astype(dtype)[None, :, None]  # τ̂ᵢ: (1, N, 1)
 
     def __call__(self, quantiles: np.ndarray, actions: np.ndarray, targets: np.ndarray, kappa: float = 1.0,
                  weights: np.ndarray | None = None) -> tuple[float, np.ndarray, np.ndarray]:
         """(L, dL/dθ: (B, A, N), ℓ: (B,)), as quantile_huber_loss(quantiles, actions, targets, kappa, weights)."""
-        B, A, N = quantiles.shape
-        if actions.shape != (B,) or targets.ndim != 2 or targets.shape[0] != B:
-            raise ValueError(f"expected actions ({B},) and targets ({B}, N′) for quantiles {(B, A, N)}; "
-                             f"got {actions.shape} and {targets.shape}")
-        if kappa <= 0:
-            raise ValueError(f"kappa must be > 0, got {kappa}")
+        _check(quantiles, actions, targets, kappa)
+        B, _, N = quantiles.shape
         rows = np.arange(B)
         taken = quantiles[rows, actions]  # θ_bi: (B, N)
         dtype = np.result_type(targets, taken)
         self._buffers((B, N, targets.shape[1]), dtype)
         u = np.subtract(targets[:, None, :], taken[:, :, None], out=self.u)  # u_bij = T θ_bj − θ_bi
-        tau = quantile_midpoints(N).astype(u.dtype)[None, :, None]  # τ̂ᵢ: (1, N, 1)
-        asymmetry = self.asymmetry  # |τ̂ᵢ − [u < 0]|
+        tau = self.tau
+        asymmetry = self.asymmetry  # |τ̂ᵢ − [u < 0]|: τ̂ᵢ, then 1 − τ̂ᵢ where u < 0
         np.copyto(asymmetry, tau)
         np.copyto(asymmetry, 1 - tau, where=np.less(u, 0, out=self.below))
         # h(u) = ½m² + κ(|u| − m) and h′(u) = sign(u)·m, with m = min(|u|, κ), as minidqn.nn.losses.huber
         abs_u = np.abs(u, out=self.abs_u)
-        inside = np.minimum(abs_u, kappa, out=self.inside)
-        h = np.add(np.multiply(0.5, np.square(inside, out=self.h), out=self.h),
-                   np.multiply(kappa, np.subtract(abs_u, inside, out=self.abs_u), out=self.abs_u), out=self.h)
+        inside = np.minimum(abs_u, kappa, out=self.inside)  # m
+        h = np.square(inside, out=self.h)
+        h *= 0.5  # ½m²
+        beyond = np.subtract(abs_u, inside, out=self.abs_u)  # |u| − m (|u| is not needed after this)
+        beyond *= kappa
+        h += beyond
         h_prime = np.copysign(inside, u, out=self.h_prime)
         per_sample = np.multiply(asymmetry, h, out=self.product).mean(axis=2).sum(axis=1) / kappa  # ℓ_b: (B,)
         slope = np.multiply(asymmetry, h_prime, out=self.product).mean(axis=2) / kappa  # (B, N)
